@@ -1,0 +1,158 @@
+"""The engine: from a validated config to a stream of iterates over all stages.
+
+`iterate(cfg)` is the generator every front end consumes; `stylize()` is the
+keyword API on top of it, with a per-iteration callback.
+"""
+import numpy as np
+
+from . import config as config_mod
+from . import image_io, model_store, network, runtime
+from .errors import UserError
+from .schedule import hand_over, plan
+
+# Bytes of activations, gradients and workspace per input pixel for one step
+# (measured at 1200x800 with the book's layers; see README, Performance).
+BYTES_PER_PIXEL = 6000
+
+
+def loss_spec(cfg, image_hw=None):
+    """Per-layer loss weights with the feature scales folded in."""
+    lay, loss = cfg['layers'], cfg['loss']
+    scales = model_store.feature_scales(cfg['weights']['source'], lay['content'] + lay['style'],
+                                        cfg['weights']['feature_scale'])
+    nc, ns = len(lay['content']), len(lay['style'])
+    cw = lay['content_weights'] or [1.0] * nc
+    sw = lay['style_weights'] or [1.0] * ns
+    c_avg = nc if (lay['average'] and nc) else 1
+    s_avg = ns if (lay['average'] and ns) else 1
+    # Features / s: content loss / s^2, Gram and so style loss / s^4.
+    content_weights = [loss['content_weight'] * w / c_avg / s ** 2 for w, s in zip(cw, scales[:nc])]
+    style_weights = [loss['style_weight'] * w / s_avg / s ** 4 for w, s in zip(sw, scales[nc:])]
+    return dict(content_layers=lay['content'], style_layers=lay['style'],
+                content_weights=content_weights, style_weights=style_weights,
+                tv_weight=loss['tv_weight'], gram_norm=loss['gram_norm'],
+                content_reduction=loss['content_reduction'],
+                style_reduction=loss['style_reduction'], tv_form=loss['tv_form'],
+                tv_power=loss['tv_power'], feature_scales=scales)
+
+
+class Session:
+    """Everything a run needs that does not change between stages."""
+
+    def __init__(self, cfg):
+        import mxnet as mx
+        self.cfg = cfg
+        self.threads = runtime.configure_threads(cfg['threads'])
+        self.ctx = runtime.context(cfg['device'])
+        self.content = image_io.read_rgb(cfg['content_image'], 'content image')
+        self.style = image_io.read_rgb(cfg['style_image'], 'style image')
+        self.stages = plan(cfg['stages'], self.content.shape[:2])
+        self.convention = cfg['preprocess']['convention']
+        self.spec = loss_spec(cfg)
+        self._check_memory()
+        layers = self.spec['content_layers'] + self.spec['style_layers']
+        self.features, self.weights_record = model_store.get_model(
+            'vgg19', cfg['weights']['source'], cfg['weights']['path'], depth=max(layers) + 1,
+            convention=self.convention, ctx=self.ctx)
+        self.bounds = network.pixel_range(self.convention) if cfg['optimizer']['clip'] else None
+        mx.random.seed(cfg['seed'])
+        np.random.seed(cfg['seed'])
+
+    def _check_memory(self):
+        if self.ctx.device_type != 'cpu':
+            return
+        avail = runtime.available_memory_bytes()
+        for st in self.stages:
+            need = BYTES_PER_PIXEL * st.width * st.height
+            if avail and need > avail:
+                raise UserError(f'stage {st.index} ({st.width}x{st.height}) needs about '
+                                f'{need / 2**30:.1f} GiB but {avail / 2**30:.1f} GiB is free: '
+                                'use a smaller image_shape')
+
+    def initial_image(self, stage):
+        init = self.cfg['init']
+        if init == 'content':
+            img = self.content
+        elif init == 'noise':
+            rng = np.random.RandomState(self.cfg['seed'])
+            img = rng.uniform(0, 255, size=(stage.height, stage.width, 3)).astype(np.float32)
+        else:
+            img = image_io.read_rgb(init, 'init image')
+        return image_io.preprocess(img, stage.shape, self.convention, self.ctx)
+
+
+def iterate(cfg, session=None, start=None):
+    """Yield an Iterate per optimisation step over every stage.
+
+    The last Iterate of each stage carries the stage's image.  `start` (an
+    image in network space) replaces the first stage's initial image.
+    """
+    from .objective import Objective, compile_objective
+    from .optimize import OPTIMIZERS
+    s = session or Session(cfg)
+    opt = cfg['optimizer']
+    run_stage = OPTIMIZERS[opt['name']]
+    x = start
+    for stage in s.stages:
+        if x is None:
+            x = s.initial_image(stage)
+        elif x.shape[2:] != (stage.height, stage.width):
+            x = hand_over(x, stage, s.convention, s.ctx)
+        content_x = image_io.preprocess(s.content, stage.shape, s.convention, s.ctx)
+        style_x = image_io.preprocess(s.style, stage.shape, s.convention, s.ctx)
+        objective = Objective(s.features, s.spec, (stage.height, stage.width))
+        targets = objective.targets(content_x, style_x)
+        compile_objective(objective)
+        save_every = cfg['output']['save_every']
+        force = range(save_every - 1, stage.epochs, save_every) if save_every else ()
+        for it in run_stage(objective, targets, x, stage, opt,
+                            sync_every=cfg['output']['sync_every'], bounds=s.bounds,
+                            keep_best=opt['keep_best'], force_sync=set(force)):
+            if it.image is not None:
+                x = it.image
+            yield it
+        del objective, targets
+
+
+_AMBIGUOUS = {'name', 'content', 'style'}
+
+
+def _leaf_keys():
+    out = {}
+    for dotted in config_mod._flat_keys():
+        leaf = dotted.split('.')[-1]
+        out.setdefault(leaf, []).append(dotted)
+    return out
+
+
+def stylize(content_image, style_image, *, config=None, overrides=None, callback=None,
+            **kwargs):
+    """Style transfer in one call; returns the result as an (H, W, 3) uint8 RGB array.
+
+    config: a YAML path or a dict of config values (default: the book's settings).
+    overrides: {'loss.style_weight': 1e4, ...} in dotted form.
+    kwargs: any config key by its last name when unambiguous (style_weight=1e4,
+        tv_weight=0, stages=[...], device='cpu').
+    callback(iterate): called for every step (progress, logging, saving).
+    """
+    leaves = _leaf_keys()
+    sets = [('content_image', content_image), ('style_image', style_image)]
+    for k, v in kwargs.items():
+        full = leaves.get(k, [])
+        if k in _AMBIGUOUS or len(full) != 1:
+            raise UserError(f'stylize(): {k!r} is not an unambiguous config key; pass it as '
+                            f"overrides={{'section.{k}': ...}}")
+        sets.append((full[0], v))
+    sets += list((overrides or {}).items())
+    if isinstance(config, dict):
+        cfg = config_mod.load(data=config, overrides=sets)
+    else:
+        cfg = config_mod.load(config, overrides=sets)
+    last = None
+    for it in iterate(cfg):
+        if callback is not None:
+            callback(it)
+        if it.image is not None:
+            last = it.image
+    from .image_io import postprocess, to_uint8
+    return to_uint8(postprocess(last, cfg['preprocess']['convention']))

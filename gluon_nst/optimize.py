@@ -1,0 +1,159 @@
+"""The optimisation loop, as a generator of iterates.
+
+`iterate_stage` runs one stage and yields an `Iterate` per step; callers (the
+CLI, `stylize`, sweeps) decide what to print, save or plot.  Losses are read
+from the device every `sync_every` steps, so the loop never waits on the
+device in between; each step's values are yielded once they have been read.
+"""
+import math
+import time
+from dataclasses import dataclass, field
+
+import mxnet as mx
+import numpy as np
+from mxnet import autograd, gluon, nd
+
+from .errors import UserError
+
+
+class GeneratedImage(gluon.Block):
+    """The image being optimised: a block whose only parameter is the image."""
+
+    def __init__(self, img_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = self.params.get('weight', shape=img_shape)
+
+    def forward(self):
+        return self.weight.data()
+
+
+class NonFiniteLoss(UserError):
+    """The loss became NaN or infinite; the last good image is kept."""
+
+
+@dataclass
+class Iterate:
+    stage: int
+    step: int
+    lr: float
+    content: float
+    style: float
+    tv: float
+    seconds: float                     # wall time since the stage started
+    image: object = None               # NDArray at sync points and the last step, else None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def total(self):
+        return self.content + self.style + self.tv
+
+
+def _clipper(bounds, ctx):
+    if bounds is None:
+        return None
+    lo, hi = (nd.array(b, ctx=ctx).reshape((1, 3, 1, 1)) for b in bounds)
+    return lambda x: nd.broadcast_minimum(nd.broadcast_maximum(x, lo), hi)
+
+
+def adam_stage(objective, targets, x0, stage, opt, sync_every=10, bounds=None,
+               keep_best=False, force_sync=()):
+    """Adam through gluon.Trainer, the book's way; yields an Iterate per step."""
+    ctx = x0.context
+    gen = GeneratedImage(x0.shape)
+    gen.initialize(mx.init.Constant(x0), ctx=ctx, force_reinit=True)
+    trainer = gluon.Trainer(gen.collect_params(), 'adam',
+                            {'learning_rate': stage.lr, 'beta1': opt['beta1'],
+                             'beta2': opt['beta2'], 'epsilon': opt['epsilon']})
+    clip = _clipper(bounds, ctx)
+    x = gen()
+    if clip is not None:
+        x[:] = clip(x)
+    best_loss = nd.array([np.inf], ctx=ctx)
+    best = x.copy() if keep_best else None
+    last_good = x.copy()
+    pending, t0, t_sync = [], time.perf_counter(), 0.0
+    for i in range(stage.epochs):
+        lr = trainer.learning_rate
+        with autograd.record():
+            total, parts = objective(x, *targets)
+        total.backward()
+        if keep_best:                  # on the device: no sync needed
+            better = total < best_loss
+            best = nd.where(nd.broadcast_to(better.reshape((1, 1, 1, 1)), x.shape), x, best)
+            best_loss = nd.minimum(best_loss, total)
+        trainer.step(1)
+        if clip is not None:
+            x[:] = clip(x)
+        if stage.decays_after(i):
+            trainer.set_learning_rate(trainer.learning_rate * stage.lr_decay_factor)
+        pending.append((i, lr, parts))
+        last = i == stage.epochs - 1
+        if last or (i + 1) % sync_every == 0 or i in force_sync:
+            values = nd.stack(*[p for _, _, p in pending]).asnumpy()
+            now = time.perf_counter() - t0
+            if not np.all(np.isfinite(values)):
+                bad = pending[int(np.argmax(~np.isfinite(values).all(axis=1)))][0]
+                err = NonFiniteLoss(f'stage {stage.index}: the loss became non-finite at step '
+                                    f'{bad}; lower the learning rate or the loss weights '
+                                    f'(the last good image was kept)')
+                err.image = last_good
+                raise err
+            last_good = x.copy()
+            n = len(pending)
+            for k, ((step, step_lr, _), v) in enumerate(zip(pending, values)):
+                sync = k == n - 1
+                image = (best if (keep_best and last) else x) if sync else None
+                # Steps between two reads share the elapsed time evenly.
+                seconds = t_sync + (now - t_sync) * (k + 1) / n
+                yield Iterate(stage.index, step, step_lr, float(v[0]), float(v[1]), float(v[2]),
+                              seconds, image)
+            pending, t_sync = [], now
+
+
+def lbfgs_stage(objective, targets, x0, stage, opt, bounds=None, keep_best=False, **_):
+    """L-BFGS-B (scipy): each round runs up to `lbfgs_maxfun` evaluations and
+    yields one Iterate with the losses at the round's result."""
+    from scipy.optimize import fmin_l_bfgs_b
+    ctx, shape = x0.context, x0.shape
+    x = x0.copy()
+    x.attach_grad()
+    last_parts = {}
+
+    def f(flat):
+        x[:] = nd.array(flat.reshape(shape), ctx=ctx)
+        with autograd.record():
+            total, parts = objective(x, *targets)
+        total.backward()
+        value = float(total.asscalar())
+        last_parts[value] = parts.asnumpy()
+        return value, x.grad.asnumpy().astype(np.float64).ravel()
+
+    box = None
+    if bounds is not None:
+        lo, hi = bounds
+        box = list(zip(np.broadcast_to(np.asarray(lo).reshape(1, 3, 1, 1), shape).ravel(),
+                       np.broadcast_to(np.asarray(hi).reshape(1, 3, 1, 1), shape).ravel()))
+    cur = x0.asnumpy().astype(np.float64).ravel()
+    best_val, best_flat = math.inf, cur
+    t0 = time.perf_counter()
+    for r in range(stage.epochs):
+        last_parts.clear()
+        cur, val, info = fmin_l_bfgs_b(f, cur, maxfun=opt['lbfgs_maxfun'], m=opt['lbfgs_history'],
+                                       bounds=box)
+        parts = last_parts.get(val)
+        if parts is None:
+            f(cur)
+            parts = last_parts[min(last_parts, key=lambda v: abs(v - val))]
+        if not np.all(np.isfinite(parts)):
+            raise NonFiniteLoss(f'stage {stage.index}: the loss became non-finite in round {r}; '
+                                'lower the loss weights (the last good image was kept)')
+        if val < best_val:
+            best_val, best_flat = val, cur.copy()
+        chosen = best_flat if keep_best else cur
+        image = nd.array(chosen.reshape(shape).astype(np.float32), ctx=ctx)
+        yield Iterate(stage.index, r, float('nan'), float(parts[0]), float(parts[1]),
+                      float(parts[2]), time.perf_counter() - t0, image,
+                      extra={'evaluations': int(info['funcalls'])})
+
+
+OPTIMIZERS = {'adam': adam_stage, 'lbfgs': lbfgs_stage}

@@ -1,0 +1,157 @@
+"""A run folder: the resolved config, losses.csv, images, plots and the record.
+
+Everything is written as the run goes (losses flushed per row, images at
+every stage end and `save_every`), so an interrupted or failing run keeps
+its last good image, its logs and its record.
+"""
+import csv
+import json
+import os
+import sys
+import time
+
+from . import config as config_mod
+from . import runtime
+from .errors import UserError
+
+CSV_FIELDS = ['stage', 'step', 'lr', 'content', 'style', 'tv', 'total', 'seconds']
+
+
+def make_run_dir(cfg, overwrite=False, root='runs'):
+    """Create the run folder; never reuse a non-empty one silently."""
+    explicit = cfg['output']['dir']
+    if explicit:
+        if os.path.isfile(explicit):
+            raise UserError(f'output folder {explicit} is a file: choose another output.dir')
+        if os.path.isdir(explicit) and os.listdir(explicit) and not overwrite:
+            raise UserError(f'output folder {explicit} exists and is not empty: pass --overwrite '
+                            'or choose another --output')
+        os.makedirs(explicit, exist_ok=True)
+        return explicit
+    base = os.path.join(root, cfg['name'] or 'run')
+    path, n = base, 1
+    while os.path.exists(path):
+        n += 1
+        path = f'{base}-{n}'
+    os.makedirs(path)
+    return path
+
+
+class Recorder:
+    """Per-iteration callback: CSV, progress, images; `finish` writes the rest."""
+
+    def __init__(self, run_dir, cfg, session, quiet=False, stream=None):
+        self.dir, self.cfg, self.session, self.quiet = run_dir, cfg, session, quiet
+        self.stream = stream or sys.stderr
+        self.rows, self.stage_seconds, self.last_image = [], {}, None
+        self.started = time.time()
+        self.convention = cfg['preprocess']['convention']
+        with open(self.path('config.yaml'), 'w') as f:
+            f.write(config_mod.dump(cfg))
+        self.csv_file = open(self.path('losses.csv'), 'w', newline='')
+        self.csv = csv.DictWriter(self.csv_file, CSV_FIELDS)
+        self.csv.writeheader()
+        total = sum(st.epochs for st in session.stages)
+        self.bar = None
+        if not quiet:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, unit='step', dynamic_ncols=True, file=self.stream)
+        self.write_record('running')
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def __call__(self, it):
+        from .image_io import postprocess, save_png, to_uint8
+        row = dict(stage=it.stage, step=it.step, lr=f'{it.lr:.6g}', content=f'{it.content:.6g}',
+                   style=f'{it.style:.6g}', tv=f'{it.tv:.6g}', total=f'{it.total:.6g}',
+                   seconds=f'{it.seconds:.3f}')
+        self.csv.writerow(row)
+        self.rows.append(row)
+        stage = self.session.stages[it.stage - 1]
+        if it.image is not None:
+            self.csv_file.flush()
+            self.last_image = to_uint8(postprocess(it.image, self.convention))
+            self.stage_seconds[it.stage] = round(it.seconds, 3)
+            every = self.cfg['output']['save_every']
+            if every and (it.step + 1) % every == 0 and it.step != stage.epochs - 1:
+                save_png(self.last_image, self.path(f'stage{it.stage}_step{it.step + 1:05d}.png'))
+            if it.step == stage.epochs - 1:
+                save_png(self.last_image, self.path(f'stage{it.stage}.png'))
+                self.write_record('running')
+        text = f'c {it.content:.3g} s {it.style:.3g} tv {it.tv:.3g}'
+        if self.bar is not None:
+            self.bar.set_description(f'stage {it.stage}/{len(self.session.stages)} '
+                                     f'{stage.width}x{stage.height}', refresh=False)
+            self.bar.set_postfix_str(text, refresh=False)
+            self.bar.update(1)
+        elif (it.step % self.cfg['output']['log_every'] == 0) or it.step == stage.epochs - 1:
+            print(f'stage {it.stage} step {it.step:5d} lr {it.lr:.3g} {text} '
+                  f'({it.seconds:.1f} s)', file=self.stream, flush=True)
+
+    def write_record(self, status, error=None):
+        s = self.session
+        record = dict(
+            status=status, error=error, command=' '.join(sys.argv),
+            started=time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(self.started)),
+            wall_seconds=round(time.time() - self.started, 3),
+            stage_seconds=self.stage_seconds, steps_done=len(self.rows),
+            stages=[dict(index=st.index, width=st.width, height=st.height, epochs=st.epochs,
+                         lr=st.lr) for st in s.stages],
+            device=str(s.ctx), threads=s.threads, seed=self.cfg['seed'],
+            weights=s.weights_record, feature_scales=s.spec['feature_scales'],
+            peak_rss_mb=round(runtime.peak_rss_mb(), 1), versions=runtime.versions())
+        tmp = self.path('record.json.tmp')
+        with open(tmp, 'w') as f:
+            json.dump(record, f, indent=2, default=str)
+        os.replace(tmp, self.path('record.json'))
+
+    def finish(self, status, error=None):
+        from . import plots
+        from .image_io import save_png
+        if self.bar is not None:
+            self.bar.close()
+        self.csv_file.close()
+        if self.last_image is not None:
+            save_png(self.last_image, self.path('result.png'))
+        try:
+            if self.rows:
+                plots.loss_curves(self.rows, self.path('losses.png'), self.cfg['name'] or '')
+            if self.last_image is not None:
+                plots.figure_sheet([self.session.content, self.session.style, self.last_image],
+                                   ['content', 'style', 'result' if status == 'finished'
+                                    else f'result ({status})'], self.path('sheet.png'))
+        finally:
+            self.write_record(status, error)
+
+
+def train(cfg, quiet=False, overwrite=False, stream=None):
+    """Run a config into a run folder; returns the folder.  Raises UserError on failure
+    after the outputs are written."""
+    from .engine import Session, iterate
+    from .optimize import NonFiniteLoss
+    session = Session(cfg)
+    run_dir = make_run_dir(cfg, overwrite)
+    rec = Recorder(run_dir, cfg, session, quiet, stream)
+    try:
+        for it in iterate(cfg, session):
+            rec(it)
+    except KeyboardInterrupt:
+        rec.finish('interrupted', 'stopped by the user (Ctrl-C)')
+        raise UserError(f'interrupted: the last good image and the logs are in {run_dir}') from None
+    except NonFiniteLoss as e:
+        if getattr(e, 'image', None) is not None:
+            from .image_io import postprocess, to_uint8
+            rec.last_image = to_uint8(postprocess(e.image, rec.convention))
+        rec.finish('failed', str(e))
+        raise UserError(f'{e}; outputs in {run_dir}') from None
+    except (MemoryError, Exception) as e:  # noqa: B014 - out of memory surfaces as MXNetError
+        text = str(e).lower()
+        if isinstance(e, MemoryError) or 'out of memory' in text or 'bad_alloc' in text:
+            msg = 'out of memory: use a smaller image_shape or device: cpu'
+            rec.finish('failed', msg)
+            raise UserError(f'{msg}; the last good image and logs are in {run_dir}') from None
+        rec.finish('failed', f'{e.__class__.__name__}: {e}')
+        raise
+    rec.finish('finished')
+    return run_dir

@@ -1,0 +1,71 @@
+"""Threads, devices and what the run record says about the machine.
+
+MXNet reads OMP_NUM_THREADS once, when it is imported; with its defaults a
+loop here kept one core busy.  So the thread count is set before the first
+`import mxnet` (see gluon_nst/__init__.py and scripts/train.py).
+"""
+import os
+import platform
+import resource
+import sys
+
+
+def cpu_count():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def configure_threads(threads=0):
+    """Use `threads` OpenMP threads (0: every core).  Returns what is in force."""
+    n = threads or cpu_count()
+    if 'mxnet' in sys.modules:
+        # Too late to change: report what MXNet started with.
+        return int(os.environ.get('OMP_NUM_THREADS', n))
+    os.environ['OMP_NUM_THREADS'] = str(n)
+    os.environ.setdefault('MXNET_CPU_WORKER_NTHREADS', '1')
+    return n
+
+
+def context(device):
+    import mxnet as mx
+    if device == 'cpu':
+        return mx.cpu()
+    gpus = mx.context.num_gpus()
+    if device == 'auto':
+        return mx.gpu(0) if gpus > 0 else mx.cpu()
+    idx = int(device.split(':')[1])
+    if idx >= gpus:
+        from .errors import UserError
+        raise UserError(f"device '{device}': this MXNet sees {gpus} GPU(s); use device: cpu, "
+                        "or install mxnet-cu112 (pip install .[gpu]) on a CUDA 11.2 machine")
+    return mx.gpu(idx)
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def available_memory_bytes():
+    try:
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def versions():
+    out = {'python': platform.python_version(), 'platform': platform.platform()}
+    for name in ('mxnet', 'numpy', 'scipy', 'PIL', 'matplotlib', 'yaml', 'h5py'):
+        mod = sys.modules.get(name)
+        if mod is None:
+            try:
+                mod = __import__(name)
+            except ImportError:
+                continue
+        out[name] = getattr(mod, '__version__', '?')
+    return out

@@ -1,0 +1,52 @@
+"""Coarse-to-fine stages and the learning-rate schedule.
+
+The book decays the learning rate *after* step i when
+`i % lr_decay_epoch == 0 and i != 0`, so step i runs at
+lr * factor ** ((i - 1) // lr_decay_epoch) for i >= 1 and lr at step 0.
+"""
+from dataclasses import dataclass
+
+from .image_io import fit_shape, postprocess, preprocess
+
+
+@dataclass
+class Stage:
+    index: int            # 1-based, as written in losses.csv and file names
+    width: int
+    height: int
+    epochs: int
+    lr: float
+    lr_decay_epoch: int
+    lr_decay_factor: float
+
+    @property
+    def shape(self):
+        return self.width, self.height
+
+    def lr_at(self, step):
+        """Learning rate used by optimisation step `step` (0-based)."""
+        if not self.lr_decay_epoch or step == 0:
+            return self.lr
+        return self.lr * self.lr_decay_factor ** ((step - 1) // self.lr_decay_epoch)
+
+    def decays_after(self, step):
+        """True when the book multiplies the lr by the factor after this step."""
+        return bool(self.lr_decay_epoch) and step % self.lr_decay_epoch == 0 and step != 0
+
+
+def plan(stage_cfgs, content_hw):
+    """Stage objects from the config's stage list and the content image's (H, W)."""
+    out = []
+    for i, s in enumerate(stage_cfgs, start=1):
+        w, h = fit_shape(content_hw, s['image_shape'], s['longest_side'])
+        out.append(Stage(i, int(w), int(h), s['epochs'], s['lr'], s['lr_decay_epoch'],
+                         s['lr_decay_factor']))
+    return out
+
+
+def hand_over(x, stage, convention, ctx=None):
+    """The book's coarse-to-fine hand-over: preprocess(postprocess(x) * 255, new shape).
+
+    Bilinear resize of the clipped float image (no rounding to 8 bits).
+    """
+    return preprocess(postprocess(x, convention) * 255, stage.shape, convention, ctx)

@@ -1,0 +1,15 @@
+#!/usr/bin/env python3
+"""Neural style transfer from a YAML config.
+
+    python scripts/train.py configs/rainier.yaml
+    python scripts/train.py configs/preview.yaml --set loss.style_weight=1e4 --quiet
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+
+from gluon_nst.cli import main_train  # noqa: E402
+
+if __name__ == '__main__':
+    sys.exit(main_train())
