@@ -21,8 +21,9 @@ def read_rgb(path, what='image'):
     """Read any common image file as an (H, W, 3) uint8 RGB array."""
     from PIL import Image, ImageOps, UnidentifiedImageError
     if not path or not os.path.exists(path):
-        raise UserError(f'{what} {path!r} does not exist: check the path in the config '
-                        f'(relative paths are read from the config file\'s folder)')
+        raise UserError(f'{what} {path} does not exist: check the path (relative paths in a '
+                        'config file are read from its folder, on the command line from the '
+                        'current one)')
     if os.path.isdir(path):
         raise UserError(f'{what} {path} is a folder: give an image file')
     try:
@@ -129,6 +130,6 @@ def save_png(rgb, path):
     from PIL import Image
     a = rgb if (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8) else to_uint8(rgb)
     tmp = path + '.tmp.png'
-    Image.fromarray(a, 'RGB').save(tmp)
+    Image.fromarray(a).save(tmp)
     os.replace(tmp, path)
     return path

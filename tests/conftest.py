@@ -1,0 +1,44 @@
+"""Shared fixtures.  Tests that need ../shared (real weights, the book's images)
+skip with a message saying so when it is missing, and fail under CI."""
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+SHARED = os.environ.get('GLUON_NST_SHARED', os.path.join(ROOT, '..', 'shared'))
+
+
+def _need(path):
+    if os.path.exists(path):
+        return path
+    msg = f'needs {path} (the shared weights and book assets; set GLUON_NST_SHARED)'
+    if os.environ.get('CI'):
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope='session')
+def shared():
+    return _need(SHARED)
+
+
+@pytest.fixture(scope='session')
+def vgg_h5(shared):
+    return _need(os.path.join(shared, 'weights', 'vgg19',
+                              'vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5'))
+
+
+@pytest.fixture(scope='session')
+def d2l(shared):
+    return _need(os.path.join(shared, 'd2l'))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    # One converted-weights cache for the whole session, never the user's.
+    cache = tmp_path_factory.getbasetemp() / 'gluon_nst_home'
+    cache.mkdir(exist_ok=True)
+    monkeypatch.setenv('GLUON_NST_HOME', str(cache))
+    monkeypatch.delenv('GLUON_NST_WEIGHTS', raising=False)
