@@ -23,9 +23,13 @@ class Field:
 
 
 STAGE = {
-    'image_shape': Field([300, 200], 'shape', 'image [width, height] of this stage'),
+    'image_shape': Field([300, 200], 'shape', 'image [width, height] of this stage',
+                         nullable=True),
     'longest_side': Field(None, 'int', 'instead of image_shape: longest side in pixels, '
                           'the other from the content aspect ratio', lo=16, nullable=True),
+    'style_longest_side': Field(None, 'int', 'style image at this longest side, aspect kept '
+                                '(default: stretched to the stage shape, as the book)', lo=16,
+                                nullable=True),
     'epochs': Field(500, 'int', 'optimisation steps (L-BFGS: rounds)', lo=1),
     'lr': Field(0.01, 'float', 'learning rate (Adam)', lo=0, lo_open=True),
     'lr_decay_epoch': Field(200, 'int', 'multiply lr by lr_decay_factor after step i '
@@ -51,8 +55,8 @@ SCHEMA = {
     },
     'preprocess': {
         'convention': Field('book', 'choice', 'image representation the optimiser sees: book '
-                            '(RGB 0..1, ImageNet mean/std) or caffe (BGR 0..255 minus means)',
-                            choices=['book', 'caffe']),
+                            '(RGB 0..1, ImageNet mean/std), caffe (BGR 0..255 minus means) or '
+                            'rgb01 (RGB 0..1)', choices=['book', 'caffe', 'rgb01']),
     },
     'layers': {
         'content': Field([25], 'layers', 'content layers: indices or names (conv4_2, relu4_2, '
@@ -239,6 +243,8 @@ def _validate_stages(stages, key):
             raise UserError(f"config key '{key}.{i}': give image_shape or longest_side, not both")
         if s['longest_side'] is not None:
             s['image_shape'] = None
+        elif s['image_shape'] is None:
+            raise UserError(f"config key '{key}.{i}': give image_shape [W, H] or longest_side")
         out.append(s)
     return out
 

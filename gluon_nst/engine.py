@@ -99,7 +99,9 @@ def iterate(cfg, session=None, start=None):
         elif x.shape[2:] != (stage.height, stage.width):
             x = hand_over(x, stage, s.convention, s.ctx)
         content_x = image_io.preprocess(s.content, stage.shape, s.convention, s.ctx)
-        style_x = image_io.preprocess(s.style, stage.shape, s.convention, s.ctx)
+        style_shape = image_io.fit_shape(s.style.shape[:2], None, stage.style_longest_side) \
+            if stage.style_longest_side else stage.shape
+        style_x = image_io.preprocess(s.style, style_shape, s.convention, s.ctx)
         objective = Objective(s.features, s.spec, (stage.height, stage.width))
         targets = objective.targets(content_x, style_x)
         compile_objective(objective)

@@ -62,6 +62,8 @@ CONVENTIONS = {
     # Caffe / Keras "caffe" mode: BGR, 0..255, minus the BGR means.
     'caffe': dict(perm=(2, 1, 0), scale=(255.0, 255.0, 255.0),
                   mean=(103.939, 116.779, 123.68), std=(1.0, 1.0, 1.0)),
+    # Plain RGB in 0..1 (TF2 recipes optimise this image, preprocessing inside the model).
+    'rgb01': dict(perm=(0, 1, 2), scale=(1.0, 1.0, 1.0), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0)),
 }
 
 

@@ -43,6 +43,7 @@ class Objective(HybridBlock):
         super().__init__(**kwargs)
         self.n_content = len(spec['content_layers'])
         self.n_style = len(spec['style_layers'])
+        self.gram_norm = spec['gram_norm']
         h, w = image_hw
         with self.name_scope():
             self.extractor = FeatureExtractor(features, spec['content_layers'] + spec['style_layers'])
@@ -67,7 +68,8 @@ class Objective(HybridBlock):
                 out += self.extractor(content_x)[:self.n_content]
             if self.n_style:
                 feats = self.extractor(style_x)[self.n_content:]
-                out += [scaled.loss.gram(f) for scaled, f in zip(self.style.losses, feats)]
+                # The style image may have its own size: its Grams use its own normaliser.
+                out += [Gram(gram_normaliser(self.gram_norm, *f.shape[1:]))(f) for f in feats]
         return out
 
     def hybrid_forward(self, F, x, *targets):

@@ -18,6 +18,7 @@ class Stage:
     lr: float
     lr_decay_epoch: int
     lr_decay_factor: float
+    style_longest_side: int = None
 
     @property
     def shape(self):
@@ -40,7 +41,7 @@ def plan(stage_cfgs, content_hw):
     for i, s in enumerate(stage_cfgs, start=1):
         w, h = fit_shape(content_hw, s['image_shape'], s['longest_side'])
         out.append(Stage(i, int(w), int(h), s['epochs'], s['lr'], s['lr_decay_epoch'],
-                         s['lr_decay_factor']))
+                         s['lr_decay_factor'], s.get('style_longest_side')))
     return out
 
 

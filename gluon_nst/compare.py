@@ -1,0 +1,176 @@
+"""Reproduction report: a run against the book's logged losses and figures.
+
+Writes `report.md` and `report.png` into the run folder: the losses side by
+side with press_losses.txt at the book's logged steps, and each stage image
+against the printed figure (PSNR, and a VGG Gram-statistics distance).
+"""
+import csv
+import math
+import os
+
+import numpy as np
+import yaml
+
+from .errors import UserError
+
+FIGURES = {1: 'neural-style-1.png', 2: 'neural-style-2.png'}
+
+
+def read_book_losses(path):
+    rows = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith('#'):
+                continue
+            st, step, c, s, tv = line.split()
+            rows[(int(st), int(step))] = (float(c), float(s), float(tv))
+    return rows
+
+
+def read_run_losses(run_dir):
+    with open(os.path.join(run_dir, 'losses.csv')) as f:
+        return {(int(r['stage']), int(r['step'])): (float(r['content']), float(r['style']),
+                                                     float(r['tv'])) for r in csv.DictReader(f)}
+
+
+def psnr(a, b):
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return math.inf if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
+
+
+def find_book_dir(cfg, given=None):
+    candidates = [given, os.environ.get('GLUON_NST_SHARED') and
+                  os.path.join(os.environ['GLUON_NST_SHARED'], 'd2l'),
+                  os.path.dirname(cfg['content_image'])]
+    for c in candidates:
+        if c and os.path.isfile(os.path.join(c, 'press_losses.txt')):
+            return c
+    raise UserError('the book\'s losses and figures (press_losses.txt, book/) were not found: '
+                    'pass --book ../shared/d2l')
+
+
+def gram_distances(cfg, images):
+    """Relative Frobenius distance of style-layer Grams between image pairs."""
+    from .engine import loss_spec
+    from .image_io import preprocess
+    from .losses import Gram, gram_normaliser
+    from .model_store import get_model
+    from .network import feature_shape
+    spec = loss_spec(cfg)
+    layers = spec['style_layers'] or spec['content_layers']
+    net, _ = get_model('vgg19', cfg['weights']['source'], cfg['weights']['path'],
+                       depth=max(layers) + 1, convention=cfg['preprocess']['convention'])
+    out = []
+    for ours, book in images:
+        h, w = book.shape[:2]
+        dists, feats = [], []
+        for img in (ours, book):
+            x = preprocess(img, (w, h), cfg['preprocess']['convention'])
+            f, grams = x, []
+            for i, layer in enumerate(net):
+                f = layer(f)
+                if i in layers:
+                    c, fh, fw = feature_shape(i, h, w)
+                    grams.append(Gram(gram_normaliser('chw', c, fh, fw))(f).asnumpy())
+                if i >= max(layers):
+                    break
+            feats.append(grams)
+        for ga, gb in zip(*feats):
+            dists.append(float(np.linalg.norm(ga - gb) / np.linalg.norm(gb)))
+        out.append(dists)
+    return layers, out
+
+
+def compare_run(run_dir, book_dir=None):
+    from PIL import Image
+
+    from . import config as config_mod
+    cfg_path = os.path.join(run_dir, 'config.yaml')
+    if not os.path.isfile(cfg_path):
+        raise UserError(f'{run_dir} is not a run folder (no config.yaml): give the folder '
+                        'train.py wrote')
+    cfg = config_mod.load(data=yaml.safe_load(open(cfg_path)))
+    book = find_book_dir(cfg, book_dir)
+    ref = read_book_losses(os.path.join(book, 'press_losses.txt'))
+    ours = read_run_losses(run_dir)
+    lines = [f'# Reproduction report: {os.path.basename(os.path.abspath(run_dir))}', '',
+             f'Book: `{book}` (press edition).  Ratios are ours / book.', '',
+             '## Losses at the book\'s logged steps', '',
+             '| stage | step | content book | content ours | ratio | style book | style ours | '
+             'ratio | tv book | tv ours | ratio |', '|' + '---|' * 11]
+    worst = {}
+    for key in sorted(ref):
+        if key not in ours:
+            continue
+        b, o = ref[key], ours[key]
+        cells = []
+        for k, (bv, ov) in enumerate(zip(b, o)):
+            ratio = ov / bv if bv else (1.0 if ov == 0 else math.inf)
+            cells += [f'{bv:.2f}', f'{ov:.2f}', f'{ratio:.3f}']
+            kind = 'step0' if key[1] == 0 else 'later'
+            if bv:
+                worst[kind] = max(worst.get(kind, 0.0), abs(ratio - 1))
+        lines.append(f'| {key[0]} | {key[1]} | ' + ' | '.join(cells) + ' |')
+    lines += ['', f'Largest relative difference: step 0 of a stage '
+              f'{100 * worst.get("step0", 0):.1f}%, later logged steps '
+              f'{100 * worst.get("later", 0):.1f}%.', '', '## Images against the printed figures', '',
+              '| stage | figure | PSNR (dB) | Gram distance per style layer (rel. Frobenius) |',
+              '|---|---|---|---|']
+    pairs, names = [], []
+    for stage, fig in FIGURES.items():
+        ours_png = os.path.join(run_dir, f'stage{stage}.png')
+        fig_png = os.path.join(book, 'book', fig)
+        if not (os.path.isfile(ours_png) and os.path.isfile(fig_png)):
+            continue
+        b = np.asarray(Image.open(fig_png).convert('RGB'))
+        o = np.asarray(Image.open(ours_png).convert('RGB'))
+        if o.shape != b.shape:
+            o = np.asarray(Image.fromarray(o).resize((b.shape[1], b.shape[0]), Image.BILINEAR))
+        pairs.append((o, b))
+        names.append((stage, fig))
+    metrics = {}
+    if pairs:
+        layers, dists = gram_distances(cfg, pairs)
+        for (stage, fig), (o, b), d in zip(names, pairs, dists):
+            p = psnr(o, b)
+            metrics[stage] = dict(psnr=p, gram=d)
+            lines.append(f'| {stage} | {fig} | {p:.2f} | ' + ', '.join(
+                f'L{layer}: {v:.3f}' for layer, v in zip(layers, d)) + ' |')
+    report = os.path.join(run_dir, 'report.md')
+    with open(report, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    _report_png(run_dir, ref, ours, pairs, names, metrics)
+    return report
+
+
+def _report_png(run_dir, ref, ours, pairs, names, metrics):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    n = len(pairs)
+    fig, axes = plt.subplots(1 + n, 2, figsize=(10, 3.6 * (1 + n)), squeeze=False)
+    for k, name in enumerate(('content', 'style')):
+        ax = axes[0][k]
+        for stage, color in ((1, 'C0'), (2, 'C1')):
+            steps = sorted(s for (st, s) in ours if st == stage)
+            if steps:
+                ax.plot(steps, [ours[(stage, s)][k] for s in steps], color=color, lw=1,
+                        label=f'ours, stage {stage}')
+            bs = sorted(s for (st, s) in ref if st == stage)
+            ax.plot(bs, [ref[(stage, s)][k] for s in bs], 'o', color=color, ms=4,
+                    label=f'book, stage {stage}')
+        ax.set_yscale('log')
+        ax.set_title(f'{name} loss')
+        ax.set_xlabel('step')
+        ax.legend(fontsize=7)
+    for row, ((o, b), (stage, fig_name)) in enumerate(zip(pairs, names), start=1):
+        axes[row][0].imshow(b)
+        axes[row][0].set_title(f'book {fig_name}')
+        axes[row][1].imshow(o)
+        axes[row][1].set_title(f'ours, stage {stage}: PSNR {metrics[stage]["psnr"]:.1f} dB')
+        for ax in axes[row]:
+            ax.axis('off')
+    fig.tight_layout()
+    fig.savefig(os.path.join(run_dir, 'report.png'), dpi=90)
+    plt.close(fig)

@@ -1,0 +1,264 @@
+"""Hyperparameter sweeps: a grid (and zipped lists) of overrides of a base config.
+
+A sweep file:
+
+    base: ../rainier.yaml            # relative to the sweep file
+    set:                             # overrides for every run
+      stages.1.epochs: 100
+    grid:                            # every combination
+      loss.style_weight: [1.0e+2, 1.0e+3, 1.0e+4]
+      loss.tv_weight: [0, 10]
+    zip:                             # advanced together, crossed with the grid
+      layers.content: [[21], [25]]
+      loss.content_weight: [1, 2]
+
+Each run is a process of `scripts/train.py` with `--set` overrides, so runs
+never share MXNet state; threads are split so the cores are not
+oversubscribed.  Runs land in `<out>/<NNN>-<slug>/`; one whose record says
+'finished' is never run again, so an interrupted sweep continues where it
+stopped.  A failing run is recorded with its error and the others go on.
+"""
+import csv
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import yaml
+
+from . import config as config_mod
+from .errors import UserError
+from .runtime import cpu_count
+
+TRAIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'scripts', 'train.py')
+SWEEP_KEYS = {'base', 'set', 'grid', 'zip', 'name'}
+
+
+def load_sweep(path, extra_sets=()):
+    """Return (name, base config path, fixed overrides, list of per-run override dicts)."""
+    if not os.path.isfile(path):
+        raise UserError(f'sweep file {path} does not exist: see configs/sweeps/')
+    with open(path) as f:
+        try:
+            spec = yaml.safe_load(f) or {}
+        except yaml.YAMLError as e:
+            raise UserError(f'sweep file {path} is not valid YAML: {e}') from None
+    unknown = set(spec) - SWEEP_KEYS
+    if unknown:
+        raise UserError(f'sweep file {path}: unknown key(s) {sorted(unknown)}; '
+                        f'valid: {sorted(SWEEP_KEYS)}')
+    if 'base' not in spec:
+        raise UserError(f"sweep file {path}: 'base' (the config to sweep) is required")
+    base = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)), spec['base']))
+    fixed = dict(spec.get('set') or {})
+    fixed.update(dict(config_mod.parse_override(s) for s in extra_sets))
+    grid = spec.get('grid') or {}
+    zipped = spec.get('zip') or {}
+    for section, d in (('grid', grid), ('zip', zipped)):
+        for k, v in d.items():
+            if not isinstance(v, list) or not v:
+                raise UserError(f"sweep file {path}: '{section}.{k}' must be a non-empty list")
+    lengths = {len(v) for v in zipped.values()}
+    if len(lengths) > 1:
+        raise UserError(f"sweep file {path}: the 'zip' lists have different lengths "
+                        f"{sorted(lengths)}; give them one length")
+    grid_runs = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
+    zip_runs = [dict(zip(zipped, combo)) for combo in zip(*zipped.values())] or [{}]
+    runs = [{**g, **z} for g in grid_runs for z in zip_runs]
+    name = spec.get('name') or os.path.splitext(os.path.basename(path))[0]
+    # Validate every run's config now: a typo fails before any work starts.
+    for r in runs:
+        config_mod.load(base, _pairs(fixed) + _pairs(r))
+    return name, base, fixed, runs
+
+
+def _pairs(d):
+    return [(k, v) for k, v in d.items()]
+
+
+def _fmt(v):
+    return yaml.safe_dump(v, default_flow_style=True).strip().replace('\n...', '')
+
+
+def slug(overrides):
+    text = '_'.join(f'{k.split(".")[-1]}={_fmt(v)}' for k, v in overrides.items()) or 'base'
+    return re.sub(r'[^A-Za-z0-9_.=+-]+', '', text)[:80]
+
+
+def run_dirs(out, runs):
+    return [os.path.join(out, f'{i:03d}-{slug(r)}') for i, r in enumerate(runs)]
+
+
+def status_of(run_dir):
+    try:
+        with open(os.path.join(run_dir, 'record.json')) as f:
+            rec = json.load(f)
+        return rec.get('status'), rec
+    except (OSError, ValueError):
+        return None, {}
+
+
+def command(base, fixed, overrides, run_dir, threads):
+    cmd = [sys.executable, TRAIN, base, '--quiet', '--overwrite', '-o', run_dir,
+           '--set', f'threads={threads}']
+    for k, v in list(fixed.items()) + list(overrides.items()):
+        cmd += ['--set', f'{k}={_fmt(v)}']
+    return cmd
+
+
+def run_one(cmd, run_dir):
+    """Run one training process; returns (status, error text)."""
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, 'stdout.log'), 'w') as out, \
+            open(os.path.join(run_dir, 'stderr.log'), 'w') as err:
+        rc = subprocess.call(cmd, stdout=out, stderr=err)
+    status, rec = status_of(run_dir)
+    if rc == 0 and status == 'finished':
+        return 'finished', ''
+    with open(os.path.join(run_dir, 'stderr.log')) as f:
+        lines = [ln for ln in f.read().splitlines() if ln.strip()]
+    return 'failed', (lines[-1] if lines else f'exit code {rc}')
+
+
+def plan_threads(workers, threads):
+    cores = cpu_count()
+    workers = workers or max(1, cores // (threads or 1) if threads else min(cores, 2))
+    threads = threads or max(1, cores // workers)
+    return workers, threads
+
+
+def execute_local(jobs, workers):
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(run_one, cmd, d): d for cmd, d in jobs}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+
+
+def execute_ray(jobs, address, threads):
+    """Each run is a Ray task reserving `threads` CPUs; paths must be shared by the nodes."""
+    try:
+        import ray
+    except ImportError:
+        raise UserError('--executor ray needs Ray: pip install -c constraints.txt .[ray]') from None
+    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+    remote = ray.remote(num_cpus=threads)(run_one)
+    refs = {remote.remote(cmd, d): d for cmd, d in jobs}
+    pending = list(refs)
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        for ref in done:
+            yield refs[ref], ray.get(ref)
+
+
+def sweep(path, out=None, workers=0, threads=0, executor='local', address=None,
+          retry_failed=False, extra_sets=(), log=print):
+    name, base, fixed, runs = load_sweep(path, extra_sets)
+    out = out or os.path.join('runs', 'sweeps', name)
+    os.makedirs(out, exist_ok=True)
+    dirs = run_dirs(out, runs)
+    workers, threads = plan_threads(workers, threads)
+    todo = []
+    for r, d in zip(runs, dirs):
+        st, _ = status_of(d)
+        if st == 'finished' or (st == 'failed' and not retry_failed and
+                                os.path.exists(os.path.join(d, 'sweep_error.txt'))):
+            continue
+        todo.append((command(base, fixed, r, d, threads), d))
+    log(f'sweep {name}: {len(runs)} runs, {len(runs) - len(todo)} already done, '
+        f'{len(todo)} to run ({executor}: {workers} at a time x {threads} threads) -> {out}')
+    t0 = time.time()
+    results = execute_ray(todo, address, threads) if executor == 'ray' else \
+        execute_local(todo, workers)
+    for d, (status, error) in results:
+        if status == 'failed':
+            with open(os.path.join(d, 'sweep_error.txt'), 'w') as f:
+                f.write(error + '\n')
+        log(f'  {os.path.basename(d)}: {status}{" (" + error + ")" if error else ""} '
+            f'[{time.time() - t0:.0f} s]')
+    collect(out, runs, dirs)
+    return out
+
+
+def final_losses(run_dir):
+    path = os.path.join(run_dir, 'losses.csv')
+    if not os.path.isfile(path):
+        return {}, []
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    return (rows[-1] if rows else {}), rows
+
+
+def collect(out, runs, dirs):
+    """results.csv, contact_sheet.png and curves_<key>.png for the swept keys."""
+    keys = list(dict.fromkeys(k for r in runs for k in r))
+    table = []
+    for i, (r, d) in enumerate(zip(runs, dirs)):
+        status, rec = status_of(d)
+        last, _ = final_losses(d)
+        err = ''
+        if os.path.exists(os.path.join(d, 'sweep_error.txt')):
+            err = open(os.path.join(d, 'sweep_error.txt')).read().strip()
+        table.append(dict(run=os.path.basename(d), **{k: _fmt(r.get(k)) for k in keys},
+                          content=last.get('content', ''), style=last.get('style', ''),
+                          tv=last.get('tv', ''), total=last.get('total', ''),
+                          wall_seconds=rec.get('wall_seconds', ''),
+                          status=status or 'not run', error=err or (rec.get('error') or '')))
+    with open(os.path.join(out, 'results.csv'), 'w', newline='') as f:
+        w = csv.DictWriter(f, ['run'] + keys + ['content', 'style', 'tv', 'total',
+                                                'wall_seconds', 'status', 'error'])
+        w.writeheader()
+        w.writerows(table)
+    _contact_sheet(out, runs, dirs, keys)
+    _curves(out, runs, dirs, keys)
+
+
+def _contact_sheet(out, runs, dirs, keys):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    n = len(runs)
+    cols = min(n, 4)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.9 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis('off')
+    for ax, r, d in zip(axes.ravel(), runs, dirs):
+        img = os.path.join(d, 'result.png')
+        if os.path.isfile(img):
+            ax.imshow(Image.open(img))
+        else:
+            ax.text(0.5, 0.5, status_of(d)[0] or 'not run', ha='center', va='center')
+        ax.set_title('\n'.join(f'{k.split(".")[-1]}={_fmt(r.get(k))}' for k in keys), fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, 'contact_sheet.png'), dpi=90)
+    plt.close(fig)
+
+
+def _curves(out, runs, dirs, keys):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    for key in keys:
+        values = list(dict.fromkeys(_fmt(r.get(key)) for r in runs))
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for r, d in zip(runs, dirs):
+            _, rows = final_losses(d)
+            if not rows:
+                continue
+            color = f'C{values.index(_fmt(r.get(key))) % 10}'
+            ax.plot(range(len(rows)), [float(x['total']) for x in rows], color=color, lw=1,
+                    alpha=0.8)
+        for v in values:
+            ax.plot([], [], color=f'C{values.index(v) % 10}', label=f'{key}={v}')
+        ax.set_yscale('log')
+        ax.set_xlabel('step (all stages)')
+        ax.set_ylabel('total loss')
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, f'curves_{re.sub(r"[^A-Za-z0-9_]+", "_", key)}.png'), dpi=90)
+        plt.close(fig)
