@@ -265,6 +265,7 @@ def _set_path(cfg, dotted, value):
                 raise UserError(f"--set {dotted}: unknown section '{p}'" + _suggest(p, options))
             node = node[p]
     last = parts[-1]
+    value = copy.deepcopy(value)          # later overrides must not edit the caller's objects
     if isinstance(node, list):
         if not last.isdigit() or int(last) >= len(node):
             raise UserError(f'--set {dotted}: no item {last} (there are {len(node)})')

@@ -147,12 +147,16 @@ def _converted_cache(h5_path, digest):
                 with np.load(dest) as z:
                     return [(z[f'w{i}'], z[f'b{i}']) for i in range(16)]
     arrays = caffe_h5_to_arrays(h5_path)
-    tmp = dest + '.tmp.npz'
-    np.savez(tmp, **{f'w{i}': w for i, (w, _) in enumerate(arrays)},
-             **{f'b{i}': b for i, (_, b) in enumerate(arrays)})
+    # Unique temporary names: parallel runs (sweeps) may convert at the same time.
+    fd, tmp = tempfile.mkstemp(suffix='.npz', dir=os.path.dirname(dest))
+    with os.fdopen(fd, 'wb') as f:
+        np.savez(f, **{f'w{i}': w for i, (w, _) in enumerate(arrays)},
+                 **{f'b{i}': b for i, (_, b) in enumerate(arrays)})
+    digest_tmp = tmp + '.sha256'
+    with open(digest_tmp, 'w') as f:
+        f.write(file_hash(tmp))
     os.replace(tmp, dest)
-    with open(dest + '.sha256', 'w') as f:
-        f.write(file_hash(dest))
+    os.replace(digest_tmp, dest + '.sha256')
     return arrays
 
 

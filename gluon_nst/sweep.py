@@ -54,7 +54,7 @@ def load_sweep(path, extra_sets=()):
         raise UserError(f"sweep file {path}: 'base' (the config to sweep) is required")
     base = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)), spec['base']))
     fixed = dict(spec.get('set') or {})
-    fixed.update(dict(config_mod.parse_override(s) for s in extra_sets))
+    last = dict(config_mod.parse_override(s) for s in extra_sets)
     grid = spec.get('grid') or {}
     zipped = spec.get('zip') or {}
     for section, d in (('grid', grid), ('zip', zipped)):
@@ -71,8 +71,8 @@ def load_sweep(path, extra_sets=()):
     name = spec.get('name') or os.path.splitext(os.path.basename(path))[0]
     # Validate every run's config now: a typo fails before any work starts.
     for r in runs:
-        config_mod.load(base, _pairs(fixed) + _pairs(r))
-    return name, base, fixed, runs
+        config_mod.load(base, _pairs(fixed) + _pairs(r) + _pairs(last))
+    return name, base, (fixed, last), runs
 
 
 def _pairs(d):
@@ -102,9 +102,11 @@ def status_of(run_dir):
 
 
 def command(base, fixed, overrides, run_dir, threads):
+    """The sweep's own overrides, then the run's, then the command line's (last wins)."""
+    first, last = fixed
     cmd = [sys.executable, TRAIN, base, '--quiet', '--overwrite', '-o', run_dir,
            '--set', f'threads={threads}']
-    for k, v in list(fixed.items()) + list(overrides.items()):
+    for k, v in list(first.items()) + list(overrides.items()) + list(last.items()):
         cmd += ['--set', f'{k}={_fmt(v)}']
     return cmd
 
@@ -144,7 +146,8 @@ def execute_ray(jobs, address, threads):
         import ray
     except ImportError:
         raise UserError('--executor ray needs Ray: pip install -c constraints.txt .[ray]') from None
-    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+    local = dict(_node_ip_address='127.0.0.1', include_dashboard=False) if not address else {}
+    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, **local)
     remote = ray.remote(num_cpus=threads)(run_one)
     refs = {remote.remote(cmd, d): d for cmd, d in jobs}
     pending = list(refs)
@@ -206,7 +209,8 @@ def collect(out, runs, dirs):
                           content=last.get('content', ''), style=last.get('style', ''),
                           tv=last.get('tv', ''), total=last.get('total', ''),
                           wall_seconds=rec.get('wall_seconds', ''),
-                          status=status or 'not run', error=err or (rec.get('error') or '')))
+                          status=status or ('failed' if err else 'not run'),
+                          error=err or (rec.get('error') or '')))
     with open(os.path.join(out, 'results.csv'), 'w', newline='') as f:
         w = csv.DictWriter(f, ['run'] + keys + ['content', 'style', 'tv', 'total',
                                                 'wall_seconds', 'status', 'error'])
