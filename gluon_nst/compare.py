@@ -40,9 +40,8 @@ def psnr(a, b):
 
 
 def find_book_dir(cfg, given=None):
-    candidates = [given, os.environ.get('GLUON_NST_SHARED') and
-                  os.path.join(os.environ['GLUON_NST_SHARED'], 'd2l'),
-                  os.path.dirname(cfg['content_image'])]
+    shared = os.environ.get('GLUON_NST_SHARED')
+    candidates = [given, shared and os.path.join(shared, 'd2l'), os.path.dirname(cfg['content_image'])]
     for c in candidates:
         if c and os.path.isfile(os.path.join(c, 'press_losses.txt')):
             return c

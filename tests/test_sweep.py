@@ -35,8 +35,8 @@ def test_bad_sweeps_fail_before_any_work(tmp_path, d2l, vgg_h5):
     with pytest.raises(UserError, match="did you mean 'loss.style_weight'"):
         sweep.load_sweep(write_sweep(tmp_path, d2l, vgg_h5, grid={'loss.style_weigth': [1, 2]}))
     with pytest.raises(UserError, match='different lengths'):
-        sweep.load_sweep(write_sweep(tmp_path, d2l, vgg_h5, zip={'loss.tv_weight': [1, 2],
-                                                                  'loss.style_weight': [1]}))
+        sweep.load_sweep(write_sweep(tmp_path, d2l, vgg_h5,
+                                     zip={'loss.tv_weight': [1, 2], 'loss.style_weight': [1]}))
     with pytest.raises(UserError, match='unknown key'):
         sweep.load_sweep(write_sweep(tmp_path, d2l, vgg_h5, grids={'loss.tv_weight': [1]}))
 
@@ -55,7 +55,8 @@ def rows(out):
 
 
 def test_local_sweep_resumes_and_records_failures(tmp_path, d2l, vgg_h5):
-    p = write_sweep(tmp_path, d2l, vgg_h5, grid={'loss.style_weight': [1.0e+3, 1.0e+300], 'loss.tv_weight': [0, 10]})
+    p = write_sweep(tmp_path, d2l, vgg_h5,
+                    grid={'loss.style_weight': [1.0e+3, 1.0e+300], 'loss.tv_weight': [0, 10]})
     out = str(tmp_path / 'out')
     logs = []
     sweep.sweep(p, out, workers=2, threads=1, log=logs.append)
@@ -65,7 +66,8 @@ def test_local_sweep_resumes_and_records_failures(tmp_path, d2l, vgg_h5):
     assert list(status.values()).count('finished') == 2 and list(status.values()).count('failed') == 2
     failed = [r for r in table if r['status'] == 'failed']
     assert all('non-finite' in r['error'] for r in failed)
-    assert all(float(r['total']) > 0 and float(r['wall_seconds']) > 0 for r in table if r['status'] == 'finished')
+    assert all(float(r['total']) > 0 and float(r['wall_seconds']) > 0
+               for r in table if r['status'] == 'finished')
     for f in ('contact_sheet.png', 'curves_loss_style_weight.png', 'curves_loss_tv_weight.png'):
         assert os.path.getsize(os.path.join(out, f)) > 0
     # Resume: nothing finished is recomputed; an interrupted run (no final record) runs again.
