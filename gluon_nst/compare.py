@@ -30,8 +30,8 @@ def read_book_losses(path):
 
 def read_run_losses(run_dir):
     with open(os.path.join(run_dir, 'losses.csv')) as f:
-        return {(int(r['stage']), int(r['step'])): (float(r['content']), float(r['style']),
-                                                     float(r['tv'])) for r in csv.DictReader(f)}
+        return {(int(r['stage']), int(r['step'])):
+                (float(r['content']), float(r['style']), float(r['tv'])) for r in csv.DictReader(f)}
 
 
 def psnr(a, b):

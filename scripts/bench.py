@@ -74,7 +74,8 @@ for it in adam_stage(obj, t, c, st, cfg['optimizer'], sync_every=1):
 if prof:
     import mxnet as mx
     mx.nd.waitall(); mx.profiler.set_state('stop'); print(mx.profiler.dumps(reset=True))
-print('ours %dx%d steps=%d median_step_s=%.4f threads=%d' % (w, h, steps, statistics.median(times[2:]), s.threads))
+print('ours %dx%d steps=%d median_step_s=%.4f threads=%d'
+      % (w, h, steps, statistics.median(times[2:]), s.threads))
 print('peak_rss_mb %.1f' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 '''
 

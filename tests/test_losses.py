@@ -83,6 +83,7 @@ def test_tv_gradient_matches_finite_difference():
     xp, xm = x.asnumpy().astype(np.float64), x.asnumpy().astype(np.float64)
     xp[idx] += eps
     xm[idx] -= eps
+
     def f(a):
         dy = a[:, :, :-1, :-1] - a[:, :, 1:, :-1]
         dx = a[:, :, :-1, :-1] - a[:, :, :-1, 1:]
