@@ -1,0 +1,43 @@
+"""The reproduction report against the book's logs and figures."""
+import os
+
+import numpy as np
+import pytest
+
+from gluon_nst import compare, config
+from gluon_nst.errors import UserError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_book_losses_parse(d2l):
+    ref = compare.read_book_losses(os.path.join(d2l, 'press_losses.txt'))
+    assert ref[(1, 0)] == (0.0, 372.72, 2.13)
+    assert ref[(2, 250)] == (6.74, 4.59, 1.51)
+    assert len(ref) == 16
+
+
+def test_psnr():
+    a = np.zeros((4, 4, 3), np.uint8)
+    assert compare.psnr(a, a) == float('inf')
+    assert compare.psnr(a, a + 1) == pytest.approx(48.13, abs=0.01)
+
+
+def test_report_on_a_short_run(tmp_path, d2l, vgg_h5):
+    from gluon_nst.run import train
+    cfg = config.load(os.path.join(ROOT, 'configs', 'rainier.yaml'), [
+        f'weights.path={os.path.dirname(vgg_h5)}', f'output.dir={tmp_path / "run"}',
+        f'content_image={os.path.join(d2l, "rainier.jpg")}',
+        f'style_image={os.path.join(d2l, "autumn_oak.jpg")}',
+        'stages=[{image_shape: [300, 200], epochs: 2}]'])
+    run_dir = train(cfg, quiet=True, stream=open(os.devnull, 'w'))
+    report = compare.compare_run(run_dir, d2l)
+    text = open(report).read()
+    assert '| 1 | 0 | 0.00 | 0.00 |' in text                 # step 0 side by side
+    row = [ln for ln in text.splitlines() if ln.startswith('| 1 | neural-style-1.png')][0]
+    psnr = float(row.split('|')[3])
+    assert 10 < psnr < 40                                   # 2 steps from the content image
+    assert 'L0:' in row and 'L28:' in row
+    assert os.path.getsize(os.path.join(run_dir, 'report.png')) > 0
+    with pytest.raises(UserError, match='not a run folder'):
+        compare.compare_run(str(tmp_path))
