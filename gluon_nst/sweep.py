@@ -243,25 +243,38 @@ def _contact_sheet(out, runs, dirs, keys):
     plt.close(fig)
 
 
+def wall_clock(rows):
+    """Seconds since the run started (losses.csv counts from each stage's start)."""
+    out, offset, prev_stage, last = [], 0.0, None, 0.0
+    for r in rows:
+        if r['stage'] != prev_stage:
+            offset, prev_stage = offset + last, r['stage']
+        last = float(r['seconds'])
+        out.append(offset + last)
+    return out
+
+
 def _curves(out, runs, dirs, keys):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     for key in keys:
         values = list(dict.fromkeys(_fmt(r.get(key)) for r in runs))
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig, (ax, ax_t) = plt.subplots(1, 2, figsize=(11, 4))
         for r, d in zip(runs, dirs):
             _, rows = final_losses(d)
             if not rows:
                 continue
             color = f'C{values.index(_fmt(r.get(key))) % 10}'
-            ax.plot(range(len(rows)), [float(x['total']) for x in rows], color=color, lw=1,
-                    alpha=0.8)
+            total = [float(x['total']) for x in rows]
+            ax.plot(range(len(rows)), total, color=color, lw=1, alpha=0.8)
+            ax_t.plot(wall_clock(rows), total, color=color, lw=1, alpha=0.8)
         for v in values:
             ax.plot([], [], color=f'C{values.index(v) % 10}', label=f'{key}={v}')
-        ax.set_yscale('log')
-        ax.set_xlabel('step (all stages)')
-        ax.set_ylabel('total loss')
+        for a, xlabel in ((ax, 'step (all stages; L-BFGS: rounds)'), (ax_t, 'wall time (s)')):
+            a.set_yscale('log')
+            a.set_xlabel(xlabel)
+            a.set_ylabel('total loss')
         ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(os.path.join(out, f'curves_{re.sub(r"[^A-Za-z0-9_]+", "_", key)}.png'), dpi=90)
