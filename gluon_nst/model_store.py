@@ -163,12 +163,17 @@ def _converted_cache(h5_path, digest):
 
 
 def _zoo_arrays(params_path):
+    """Conv arrays of a model-zoo vgg19 .params file (either naming scheme MXNet wrote)."""
     import mxnet as mx
-    loaded = mx.nd.load(params_path)
-    out = []
-    for i in network.CONV_INDICES:
-        out.append((loaded[f'features.{i}.weight'].asnumpy(), loaded[f'features.{i}.bias'].asnumpy()))
-    return out
+    from mxnet.gluon.model_zoo import vision
+    full = vision.vgg19()
+    try:
+        full.load_parameters(params_path, ctx=mx.cpu())
+    except (AssertionError, mx.MXNetError) as e:
+        raise UserError(f'{params_path} is not a VGG-19 model-zoo parameter file ({e}); '
+                        'use vgg19-ad2f660d.params') from None
+    return [(full.features[i].weight.data().asnumpy(), full.features[i].bias.data().asnumpy())
+            for i in network.CONV_INDICES]
 
 
 def conv_arrays(source, path=None):

@@ -134,3 +134,20 @@ def test_converted_weights_are_cached(vgg_h5):
     digest = model_store.SOURCES['caffe-vgg19']['hash'][:8]
     cached = os.path.join(model_store.cache_dir(), f'vgg19-caffe-{digest}.npz')
     assert os.path.isfile(cached) and os.path.isfile(cached + '.sha256')
+
+
+def test_mxnet_zoo_params_file_is_read(tmp_path, monkeypatch):
+    """The book's weights path: a model-zoo vgg19 .params file (here a random one)."""
+    from mxnet.gluon.model_zoo import vision
+    zoo = vision.vgg19()
+    zoo.initialize(mx.init.Xavier())
+    zoo(mx.nd.zeros((1, 3, 224, 224)))
+    p = tmp_path / 'vgg19-ad2f660d.params'
+    zoo.save_parameters(str(p))
+    digest = hashlib.sha1(p.read_bytes()).hexdigest()
+    monkeypatch.setitem(model_store.SOURCES, 'mxnet-zoo', dict(model_store.SOURCES['mxnet-zoo'], hash=digest))
+    net, rec = model_store.get_model(source='mxnet-zoo', path=str(tmp_path), depth=3, convention='book')
+    assert rec['found_in'] == 'config' and rec['native_convention'] == 'book'
+    np.testing.assert_array_equal(net[2].weight.data().asnumpy(), zoo.features[2].weight.data().asnumpy())
+    x = mx.nd.random.uniform(shape=(1, 3, 20, 20))
+    np.testing.assert_allclose(net(x).asnumpy(), zoo.features[:3](x).asnumpy(), rtol=1e-5, atol=1e-5)
