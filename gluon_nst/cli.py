@@ -37,7 +37,7 @@ def main_train(argv=None):
             return _fail('give a config file, e.g. python scripts/train.py configs/preview.yaml')
         overrides = list(args.overrides)
         if args.output:
-            overrides.append(f'output.dir={args.output}')
+            overrides.append(('output.dir', args.output))      # a path, not YAML
         cfg = config.load(args.config, overrides)
         runtime.configure_threads(cfg['threads'])     # before MXNet is imported
         from .run import train
@@ -49,3 +49,5 @@ def main_train(argv=None):
         return 0
     except UserError as e:
         return _fail(str(e))
+    except KeyboardInterrupt:
+        return _fail('interrupted before the run started; nothing was written')

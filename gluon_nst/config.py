@@ -138,6 +138,16 @@ def _range_text(f):
     return ' and '.join(t for t in (lo, hi) if t)
 
 
+def _yaml_number(v):
+    """YAML 1.1 reads 1e4 (no dot) as a string; for number keys it means 10000."""
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
 def _check_value(key, f, v):
     """Validate and normalise one value; raise UserError naming the key."""
     def bad(expect):
@@ -151,6 +161,7 @@ def _check_value(key, f, v):
         if isinstance(v, bool) or not isinstance(v, int):
             bad('an integer')
     elif f.kind == 'float':
+        v = _yaml_number(v)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             bad('a number')
         v = float(v)
@@ -171,6 +182,8 @@ def _check_value(key, f, v):
     elif f.kind == 'init':
         if not isinstance(v, str) or not v:
             bad("'content', 'noise' or an image file")
+        if v not in ('content', 'noise') and not os.path.isfile(v):
+            bad("'content', 'noise' or an existing image file")
     elif f.kind == 'layers':
         v = [v] if isinstance(v, (int, str)) and not isinstance(v, bool) else v
         if not isinstance(v, list) or not all(isinstance(x, (int, str)) and not isinstance(x, bool)
@@ -182,6 +195,7 @@ def _check_value(key, f, v):
         except UserError as e:
             raise UserError(f"config key '{key}': {e}") from None
     elif f.kind == 'floats':
+        v = [_yaml_number(x) for x in v] if isinstance(v, list) else v
         if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
                                               for x in v):
             bad('a list of numbers')
@@ -189,6 +203,7 @@ def _check_value(key, f, v):
     elif f.kind == 'scale':
         if v in ('calibrated', 'none'):
             return v
+        v = [_yaml_number(x) for x in v] if isinstance(v, list) else _yaml_number(v)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
             return float(v)
         if isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool)
@@ -282,12 +297,6 @@ def parse_override(text):
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
         value = raw
-    # YAML reads 1e4 as a string; numbers written that way are numbers here.
-    if isinstance(value, str):
-        try:
-            value = float(value) if any(c in value for c in '.eE') else int(value)
-        except ValueError:
-            pass
     return key.strip(), value
 
 

@@ -40,9 +40,9 @@ class Session:
     """Everything a run needs that does not change between stages."""
 
     def __init__(self, cfg):
-        import mxnet as mx
         self.cfg = cfg
-        self.threads = runtime.configure_threads(cfg['threads'])
+        self.threads = runtime.configure_threads(cfg['threads'])   # before MXNet is imported
+        import mxnet as mx
         self.ctx = runtime.context(cfg['device'])
         self.content = image_io.read_rgb(cfg['content_image'], 'content image')
         self.style = image_io.read_rgb(cfg['style_image'], 'style image')
@@ -142,8 +142,9 @@ def stylize(content_image, style_image, *, config=None, overrides=None, callback
     for k, v in kwargs.items():
         full = leaves.get(k, [])
         if k in _AMBIGUOUS or len(full) != 1:
+            where = 'stages.0' if k in config_mod.STAGE else 'section'
             raise UserError(f'stylize(): {k!r} is not an unambiguous config key; pass it as '
-                            f"overrides={{'section.{k}': ...}}")
+                            f"overrides={{'{where}.{k}': ...}}")
         sets.append((full[0], v))
     sets += list((overrides or {}).items())
     if isinstance(config, dict):

@@ -57,7 +57,8 @@ def _to_rgb8(im):
     from PIL import Image
     if im.mode in ('I;16', 'I;16B', 'I;16L', 'I'):
         a = np.asarray(im, dtype=np.float64)
-        top = 65535.0 if a.max() > 255 else 255.0
+        # 16-bit modes are 0..65535; 32-bit 'I' has no fixed range: guess from the values.
+        top = 255.0 if (im.mode == 'I' and a.max() <= 255) else 65535.0
         a = np.clip(np.round(a / top * 255.0), 0, 255).astype(np.uint8)
         return np.repeat(a[..., None], 3, axis=2)
     if im.mode == 'F':

@@ -88,7 +88,8 @@ def _download(url, dest):
     """Download with a progress bar to a temporary name, then move into place."""
     import urllib.request
     from tqdm import tqdm
-    tmp = dest + '.part'
+    fd, tmp = tempfile.mkstemp(suffix='.part', dir=os.path.dirname(dest))
+    os.close(fd)                       # unique: parallel runs may download at once
     try:
         with urllib.request.urlopen(url, timeout=60) as r, open(tmp, 'wb') as f:
             total = int(r.headers.get('Content-Length') or 0) or None
@@ -141,7 +142,8 @@ def caffe_h5_to_arrays(h5_path):
 
 
 def _converted_cache(h5_path, digest):
-    """Convert once to Gluon .params (an .npz of arrays), keyed by the source hash."""
+    """Convert once to Gluon layout (an .npz of arrays with a sha256 sidecar), keyed by
+    the source file's hash."""
     dest = os.path.join(cache_dir(), f'vgg19-caffe-{digest[:8]}.npz')
     if os.path.isfile(dest) and os.path.isfile(dest + '.sha256'):
         with open(dest + '.sha256') as f:

@@ -49,10 +49,6 @@ def layer_index(layer):
     raise UserError(f'unknown VGG-19 layer {layer!r}{hint} (names: conv1_1..conv5_4, relu1_1.., pool1..5)')
 
 
-def layer_name(index):
-    return LAYER_NAMES[index]
-
-
 # Input conventions: x_net = (pixel01[perm] * scale - offset) / div, per channel,
 # with pixel01 the RGB image in 0..1.
 CONVENTIONS = {
@@ -124,11 +120,6 @@ def build_features(depth, prefix='vgg0_'):
             else:
                 net.add(nn.MaxPool2D(pool_size=2, strides=2))
     return net
-
-
-def conv_param_names(prefix='vgg0_'):
-    """Gluon parameter names of the 16 conv layers, in network order."""
-    return [(f'{prefix}conv{i}_weight', f'{prefix}conv{i}_bias') for i in range(16)]
 
 
 def feature_shape(index, height, width):

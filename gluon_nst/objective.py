@@ -5,7 +5,6 @@ Feature scales (calibration) are folded into the loss weights: features
 divided by s give a content loss divided by s^2 and a style loss divided by
 s^4, so no extra pass over the feature maps is needed.
 """
-import mxnet as mx
 from mxnet import autograd
 from mxnet.gluon import HybridBlock
 
@@ -94,11 +93,3 @@ def compile_objective(objective, static=True):
     """Hybridize into one static graph (buffers allocated once per stage)."""
     objective.hybridize(static_alloc=static, static_shape=static)
     return objective
-
-
-def default_context(device):
-    if device == 'cpu':
-        return mx.cpu()
-    if device == 'auto':
-        return mx.gpu(0) if mx.context.num_gpus() > 0 else mx.cpu()
-    return mx.gpu(int(device.split(':')[1]))

@@ -40,7 +40,7 @@ class Iterate:
     style: float
     tv: float
     seconds: float                     # wall time since the stage started
-    image: object = None               # NDArray at sync points and the last step, else None
+    image: object = None               # NDArray (a copy) at sync points and the last step
     extra: dict = field(default_factory=dict)
 
     @property
@@ -73,7 +73,8 @@ def adam_stage(objective, targets, x0, stage, opt, sync_every=10, bounds=None,
     last_good = x.copy()
     pending, t0, t_sync = [], time.perf_counter(), 0.0
     for i in range(stage.epochs):
-        lr = trainer.learning_rate
+        lr = stage.lr_at(i)
+        trainer.set_learning_rate(lr)
         with autograd.record():
             total, parts = objective(x, *targets)
         total.backward()
@@ -84,15 +85,15 @@ def adam_stage(objective, targets, x0, stage, opt, sync_every=10, bounds=None,
         trainer.step(1)
         if clip is not None:
             x[:] = clip(x)
-        if stage.decays_after(i):
-            trainer.set_learning_rate(trainer.learning_rate * stage.lr_decay_factor)
         pending.append((i, lr, parts))
         last = i == stage.epochs - 1
         if last or (i + 1) % sync_every == 0 or i in force_sync:
             values = nd.stack(*[p for _, _, p in pending]).asnumpy()
             now = time.perf_counter() - t0
-            if not np.all(np.isfinite(values)):
-                bad = pending[int(np.argmax(~np.isfinite(values).all(axis=1)))][0]
+            finite_image = bool(nd.contrib.isfinite(x).min().asscalar())
+            if not np.all(np.isfinite(values)) or not finite_image:
+                bad = pending[int(np.argmax(~np.isfinite(values).all(axis=1)))][0] \
+                    if not np.all(np.isfinite(values)) else pending[-1][0]
                 err = NonFiniteLoss(f'stage {stage.index}: the loss became non-finite at step '
                                     f'{bad}; lower the learning rate or the loss weights '
                                     f'(the last good image was kept)')
@@ -102,7 +103,8 @@ def adam_stage(objective, targets, x0, stage, opt, sync_every=10, bounds=None,
             n = len(pending)
             for k, ((step, step_lr, _), v) in enumerate(zip(pending, values)):
                 sync = k == n - 1
-                image = (best if (keep_best and last) else x) if sync else None
+                # A copy: callers may keep it while x goes on changing.
+                image = (best if (keep_best and last) else last_good).copy() if sync else None
                 # Steps between two reads share the elapsed time evenly.
                 seconds = t_sync + (now - t_sync) * (k + 1) / n
                 yield Iterate(stage.index, step, step_lr, float(v[0]), float(v[1]), float(v[2]),

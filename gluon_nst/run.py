@@ -5,7 +5,10 @@ every stage end and `save_every`), so an interrupted or failing run keeps
 its last good image, its logs and its record.
 """
 import csv
+import glob
+import itertools
 import json
+import math
 import os
 import sys
 import time
@@ -15,6 +18,8 @@ from . import runtime
 from .errors import UserError
 
 CSV_FIELDS = ['stage', 'step', 'lr', 'content', 'style', 'tv', 'total', 'seconds']
+OUTPUT_PATTERNS = ('stage*.png', 'result.png', 'losses.*', 'sheet.png', 'record.json',
+                   'config.yaml', 'report.*')
 
 
 def make_run_dir(cfg, overwrite=False, root='runs'):
@@ -27,14 +32,18 @@ def make_run_dir(cfg, overwrite=False, root='runs'):
             raise UserError(f'output folder {explicit} exists and is not empty: pass --overwrite '
                             'or choose another --output')
         os.makedirs(explicit, exist_ok=True)
+        for pattern in OUTPUT_PATTERNS:          # no stale outputs of an earlier run
+            for old in glob.glob(os.path.join(explicit, pattern)):
+                os.remove(old)
         return explicit
     base = os.path.join(root, cfg['name'] or 'run')
-    path, n = base, 1
-    while os.path.exists(path):
-        n += 1
-        path = f'{base}-{n}'
-    os.makedirs(path)
-    return path
+    for n in itertools.count(1):
+        path = base if n == 1 else f'{base}-{n}'
+        try:
+            os.makedirs(path)            # atomic: parallel runs never share a folder
+            return path
+        except FileExistsError:
+            continue
 
 
 class Recorder:
@@ -63,7 +72,8 @@ class Recorder:
 
     def __call__(self, it):
         from .image_io import postprocess, save_png, to_uint8
-        row = dict(stage=it.stage, step=it.step, lr=f'{it.lr:.6g}', content=f'{it.content:.6g}',
+        lr = '' if math.isnan(it.lr) else f'{it.lr:.6g}'          # L-BFGS has no lr
+        row = dict(stage=it.stage, step=it.step, lr=lr, content=f'{it.content:.6g}',
                    style=f'{it.style:.6g}', tv=f'{it.tv:.6g}', total=f'{it.total:.6g}',
                    seconds=f'{it.seconds:.3f}')
         self.csv.writerow(row)
@@ -86,7 +96,7 @@ class Recorder:
             self.bar.set_postfix_str(text, refresh=False)
             self.bar.update(1)
         elif (it.step % self.cfg['output']['log_every'] == 0) or it.step == stage.epochs - 1:
-            print(f'stage {it.stage} step {it.step:5d} lr {it.lr:.3g} {text} '
+            print(f'stage {it.stage} step {it.step:5d} lr {lr or "-"} {text} '
                   f'({it.seconds:.1f} s)', file=self.stream, flush=True)
 
     def write_record(self, status, error=None):
@@ -145,7 +155,7 @@ def train(cfg, quiet=False, overwrite=False, stream=None):
             rec.last_image = to_uint8(postprocess(e.image, rec.convention))
         rec.finish('failed', str(e))
         raise UserError(f'{e}; outputs in {run_dir}') from None
-    except (MemoryError, Exception) as e:  # noqa: B014 - out of memory surfaces as MXNetError
+    except Exception as e:             # out of memory surfaces as MXNetError or MemoryError
         text = str(e).lower()
         if isinstance(e, MemoryError) or 'out of memory' in text or 'bad_alloc' in text:
             msg = 'out of memory: use a smaller image_shape or device: cpu'

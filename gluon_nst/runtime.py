@@ -18,8 +18,9 @@ def cpu_count():
 
 
 def configure_threads(threads=0):
-    """Use `threads` OpenMP threads (0: every core).  Returns what is in force."""
-    n = threads or cpu_count()
+    """Use `threads` OpenMP threads (0: OMP_NUM_THREADS if set, else every core).
+    Returns what is in force."""
+    n = threads or int(os.environ.get('OMP_NUM_THREADS') or 0) or cpu_count()
     if 'mxnet' in sys.modules:
         # Too late to change: report what MXNet started with.
         return int(os.environ.get('OMP_NUM_THREADS', n))

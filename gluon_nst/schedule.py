@@ -30,10 +30,6 @@ class Stage:
             return self.lr
         return self.lr * self.lr_decay_factor ** ((step - 1) // self.lr_decay_epoch)
 
-    def decays_after(self, step):
-        """True when the book multiplies the lr by the factor after this step."""
-        return bool(self.lr_decay_epoch) and step % self.lr_decay_epoch == 0 and step != 0
-
 
 def plan(stage_cfgs, content_hw):
     """Stage objects from the config's stage list and the content image's (H, W)."""

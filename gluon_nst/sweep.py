@@ -53,6 +53,9 @@ def load_sweep(path, extra_sets=()):
     if 'base' not in spec:
         raise UserError(f"sweep file {path}: 'base' (the config to sweep) is required")
     base = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)), spec['base']))
+    for section in ('set', 'grid', 'zip'):
+        if not isinstance(spec.get(section) or {}, dict):
+            raise UserError(f"sweep file {path}: '{section}' must map config keys to values")
     fixed = dict(spec.get('set') or {})
     last = dict(config_mod.parse_override(s) for s in extra_sets)
     grid = spec.get('grid') or {}
@@ -111,9 +114,25 @@ def command(base, fixed, overrides, run_dir, threads):
     return cmd
 
 
+def _overrides_of(cmd):
+    """The --set values of a command except threads (they do not change results)."""
+    sets = [cmd[i + 1] for i, a in enumerate(cmd) if a == '--set']
+    return [s for s in sets if not s.startswith('threads=')]
+
+
+def _recorded_overrides(run_dir):
+    try:
+        with open(os.path.join(run_dir, 'sweep.json')) as f:
+            return json.load(f)['overrides']
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def run_one(cmd, run_dir):
     """Run one training process; returns (status, error text)."""
     os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, 'sweep.json'), 'w') as f:     # what this run is
+        json.dump({'overrides': _overrides_of(cmd)}, f, indent=1)
     with open(os.path.join(run_dir, 'stdout.log'), 'w') as out, \
             open(os.path.join(run_dir, 'stderr.log'), 'w') as err:
         rc = subprocess.call(cmd, stdout=out, stderr=err)
@@ -136,8 +155,13 @@ def execute_local(jobs, workers):
     from concurrent.futures import ThreadPoolExecutor, as_completed
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(run_one, cmd, d): d for cmd, d in jobs}
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
+        try:
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        except KeyboardInterrupt:
+            for fut in futures:          # queued runs never start; running ones got SIGINT too
+                fut.cancel()
+            raise
 
 
 def execute_ray(jobs, address, threads):
@@ -166,11 +190,15 @@ def sweep(path, out=None, workers=0, threads=0, executor='local', address=None,
     workers, threads = plan_threads(workers, threads)
     todo = []
     for r, d in zip(runs, dirs):
+        cmd = command(base, fixed, r, d, threads)
         st, _ = status_of(d)
-        if st == 'finished' or (st == 'failed' and not retry_failed and
-                                os.path.exists(os.path.join(d, 'sweep_error.txt'))):
+        same = _recorded_overrides(d) == _overrides_of(cmd)
+        failed = os.path.exists(os.path.join(d, 'sweep_error.txt'))
+        if same and (st == 'finished' or (failed and not retry_failed)):
             continue
-        todo.append((command(base, fixed, r, d, threads), d))
+        if os.path.exists(os.path.join(d, 'sweep_error.txt')):
+            os.remove(os.path.join(d, 'sweep_error.txt'))
+        todo.append((cmd, d))
     log(f'sweep {name}: {len(runs)} runs, {len(runs) - len(todo)} already done, '
         f'{len(todo)} to run ({executor}: {workers} at a time x {threads} threads) -> {out}')
     t0 = time.time()

@@ -37,6 +37,9 @@ def main(argv=None):
     except UserError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print('error: sweep interrupted; run the same command again to continue', file=sys.stderr)
+        return 2
     return 0
 
 

@@ -33,7 +33,11 @@ def test_report_on_a_short_run(tmp_path, d2l, vgg_h5):
     run_dir = train(cfg, quiet=True, stream=open(os.devnull, 'w'))
     report = compare.compare_run(run_dir, d2l)
     text = open(report).read()
-    assert '| 1 | 0 | 0.00 | 0.00 |' in text                 # step 0 side by side
+    step0 = [ln for ln in text.splitlines() if ln.startswith('| 1 | 0 |')][0].split('|')[3:-1]
+    book_c, ours_c, _, book_s, ours_s, ratio_s, book_tv, ours_tv, ratio_tv = step0
+    assert (float(book_s), float(book_tv)) == (372.72, 2.13)
+    assert float(ours_s) == pytest.approx(float(ratio_s) * 372.72, rel=2e-3)
+    assert 0.95 < float(ratio_s) < 1.05 and 0.99 < float(ratio_tv) < 1.01   # calibrated step 0
     row = [ln for ln in text.splitlines() if ln.startswith('| 1 | neural-style-1.png')][0]
     psnr = float(row.split('|')[3])
     assert 10 < psnr < 40                                   # 2 steps from the content image

@@ -24,8 +24,8 @@ def test_defaults_are_the_books_numbers():
     assert c['layers'] == {'content': [25], 'style': [0, 5, 10, 19, 28], 'content_weights': None,
                            'style_weights': None, 'average': False}
     assert (c['loss']['content_weight'], c['loss']['style_weight'], c['loss']['tv_weight']) == (1, 1e3, 10)
-    assert c['stages'] == [dict(image_shape=[300, 200], longest_side=None, epochs=500, lr=0.01,
-                                lr_decay_epoch=200, lr_decay_factor=0.1)]
+    assert c['stages'] == [dict(image_shape=[300, 200], longest_side=None, style_longest_side=None,
+                                epochs=500, lr=0.01, lr_decay_epoch=200, lr_decay_factor=0.1)]
     assert c['optimizer']['name'] == 'adam' and c['weights']['source'] == 'caffe-vgg19'
 
 
@@ -68,6 +68,16 @@ def test_set_overrides_any_key():
     assert c['weights']['feature_scale'] == 2.0
     assert 'no item 3' in err('stages.3.lr=1')
     assert 'expected key.path=value' in err('loss.style_weight')
+
+
+def test_numbers_written_like_1e4_in_yaml_files(tmp_path):
+    p = tmp_path / 'c.yaml'
+    p.write_text('content_image: c.jpg\nstyle_image: s.jpg\nloss: {style_weight: 1e4}\n')
+    assert config.load(str(p))['loss']['style_weight'] == 1e4
+
+
+def test_init_must_be_content_noise_or_a_file():
+    assert "'content', 'noise' or an existing image file" in err(init='nosie')
 
 
 def test_required_images():

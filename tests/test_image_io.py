@@ -62,6 +62,8 @@ def test_documented_conversions(tmp_path):
     sixteen = Image.fromarray(RGB[:, :, 0].astype(np.uint16) * 257)
     a = image_io.read_rgb(write(tmp_path, 's.png', sixteen))
     assert a.dtype == np.uint8 and (a[:, :, 0] == RGB[:, :, 0]).all()
+    dark = Image.fromarray((RGB[:, :, 0] // 2).astype(np.uint16))      # 16-bit, all <= 127
+    assert image_io.read_rgb(write(tmp_path, 'd.png', dark)).max() <= 1   # stays dark
     cmyk = write(tmp_path, 'c.jpg', Image.fromarray(RGB).convert('CMYK'))
     assert image_io.read_rgb(cmyk).shape == (40, 60, 3)
 

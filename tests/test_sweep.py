@@ -71,15 +71,21 @@ def test_local_sweep_resumes_and_records_failures(tmp_path, d2l, vgg_h5):
     for f in ('contact_sheet.png', 'curves_loss_style_weight.png', 'curves_loss_tv_weight.png'):
         assert os.path.getsize(os.path.join(out, f)) > 0
     # Resume: nothing finished is recomputed; an interrupted run (no final record) runs again.
-    done = sorted(d for d in os.listdir(out) if os.path.isdir(os.path.join(out, d)))
-    kept = os.path.join(out, done[0], 'losses.csv')
+    finished = [os.path.join(out, r['run']) for r in table if r['status'] == 'finished']
+    kept = os.path.join(finished[0], 'losses.csv')
     mtime = os.path.getmtime(kept)
-    os.remove(os.path.join(out, done[2], 'record.json'))
+    os.remove(os.path.join(finished[1], 'record.json'))
     logs.clear()
     sweep.sweep(p, out, workers=2, threads=1, log=logs.append)
     assert '4 runs, 3 already done, 1 to run' in logs[0]
     assert os.path.getmtime(kept) == mtime
-    assert len(rows(out)) == 4
+    assert [r['status'] for r in rows(out)] == [r['status'] for r in table]
+    # Other overrides for the same folders: nothing stale is reused.
+    logs.clear()
+    sweep.sweep(p, out, workers=2, threads=1, log=logs.append, extra_sets=['stages.0.epochs=2'])
+    assert '4 runs, 0 already done, 4 to run' in logs[0]
+    assert all(len(open(os.path.join(out, r['run'], 'losses.csv')).read().splitlines()) == 3
+               for r in rows(out) if r['status'] == 'finished')
 
 
 def test_ray_executor(tmp_path, d2l, vgg_h5):
