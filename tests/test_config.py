@@ -91,14 +91,16 @@ def test_stage_shape_or_longest_side():
     assert 'not both' in err(stages=[{'longest_side': 512, 'image_shape': [100, 100]}])
 
 
-def test_file_paths_are_relative_to_the_config(tmp_path):
+def test_file_paths_are_relative_to_the_config(tmp_path, monkeypatch):
     d = tmp_path / 'cfgs'
     d.mkdir()
     (d / 'x.yaml').write_text('content_image: ../img/c.jpg\nstyle_image: s.jpg\n')
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'here.png').write_bytes(b'')
     c = config.load(str(d / 'x.yaml'), ['init=here.png'])
     assert c['content_image'] == str(tmp_path / 'img' / 'c.jpg')
     assert c['style_image'] == str(d / 's.jpg')
-    assert c['init'] == os.path.join(os.getcwd(), 'here.png')
+    assert c['init'] == str(tmp_path / 'here.png')
     assert c['name'] == 'x'
 
 
