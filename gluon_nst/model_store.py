@@ -25,7 +25,7 @@ ENV_HOME = 'GLUON_NST_HOME'
 # ../shared/d2l/press_losses.txt (rounds started from 105 for every layer);
 # layers not listed (other choices of layers) use DEFAULT_CAFFE_SCALE, the
 # single divisor that gives the book's step-0 style loss.
-CAFFE_FEATURE_SCALE = {25: 117.637, 0: 91.569, 5: 72.142, 10: 159.318, 19: 104.475, 28: 87.380}
+CAFFE_FEATURE_SCALE = {25: 117.032, 0: 93.447, 5: 73.896, 10: 160.671, 19: 104.407, 28: 90.056}
 DEFAULT_CAFFE_SCALE = 105.125
 
 SOURCES = {
