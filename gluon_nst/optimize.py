@@ -103,8 +103,9 @@ def adam_stage(objective, targets, x0, stage, opt, sync_every=10, bounds=None,
             n = len(pending)
             for k, ((step, step_lr, _), v) in enumerate(zip(pending, values)):
                 sync = k == n - 1
-                # A copy: callers may keep it while x goes on changing.
-                image = (best if (keep_best and last) else last_good).copy() if sync else None
+                # last_good and best are fresh arrays, never written in place, so callers
+                # may keep them while x goes on changing.
+                image = (best if (keep_best and last) else last_good) if sync else None
                 # Steps between two reads share the elapsed time evenly.
                 seconds = t_sync + (now - t_sync) * (k + 1) / n
                 yield Iterate(stage.index, step, step_lr, float(v[0]), float(v[1]), float(v[2]),
