@@ -17,10 +17,11 @@ BYTES_PER_PIXEL = 5000
 
 
 def loss_spec(cfg, image_hw=None):
-    """Per-layer loss weights with the feature scales folded in."""
+    """Per-layer loss weights with the feature scales (at image (H, W)) folded in."""
     lay, loss = cfg['layers'], cfg['loss']
+    pixels = image_hw[0] * image_hw[1] if image_hw else model_store.CALIBRATION_PIXELS[0]
     scales = model_store.feature_scales(cfg['weights']['source'], lay['content'] + lay['style'],
-                                        cfg['weights']['feature_scale'])
+                                        cfg['weights']['feature_scale'], pixels)
     nc, ns = len(lay['content']), len(lay['style'])
     cw = lay['content_weights'] or [1.0] * nc
     sw = lay['style_weights'] or [1.0] * ns
@@ -49,7 +50,7 @@ class Session:
         self.style = image_io.read_rgb(cfg['style_image'], 'style image')
         self.stages = plan(cfg['stages'], self.content.shape[:2])
         self.convention = cfg['preprocess']['convention']
-        self.spec = loss_spec(cfg)
+        self.spec = self.spec_for(self.stages[0])
         self._check_memory()
         layers = self.spec['content_layers'] + self.spec['style_layers']
         self.features, self.weights_record = model_store.get_model(
@@ -58,6 +59,10 @@ class Session:
         self.bounds = network.pixel_range(self.convention) if cfg['optimizer']['clip'] else None
         mx.random.seed(cfg['seed'])
         np.random.seed(cfg['seed'])
+
+    def spec_for(self, stage):
+        """The loss spec at this stage's size (calibrated feature scales depend on it)."""
+        return loss_spec(self.cfg, (stage.height, stage.width))
 
     def _check_memory(self):
         if self.ctx.device_type != 'cpu':
@@ -103,7 +108,7 @@ def iterate(cfg, session=None, start=None):
         style_shape = image_io.fit_shape(s.style.shape[:2], None, stage.style_longest_side) \
             if stage.style_longest_side else stage.shape
         style_x = image_io.preprocess(s.style, style_shape, s.convention, s.ctx)
-        objective = Objective(s.features, s.spec, (stage.height, stage.width))
+        objective = Objective(s.features, s.spec_for(stage), (stage.height, stage.width))
         targets = objective.targets(content_x, style_x)
         compile_objective(objective)
         save_every = cfg['output']['save_every']

@@ -22,11 +22,23 @@ ENV_HOME = 'GLUON_NST_HOME'
 
 # Per-layer feature divisors that give the Caffe weights the book's loss
 # scale (see README, "Calibration").  Fitted by scripts/calibrate.py against
-# ../shared/d2l/press_losses.txt (rounds started from 105 for every layer);
-# layers not listed (other choices of layers) use DEFAULT_CAFFE_SCALE, the
-# single divisor that gives the book's step-0 style loss.
-CAFFE_FEATURE_SCALE = {25: 117.032, 0: 93.447, 5: 73.896, 10: 160.671, 19: 104.407, 28: 90.056}
+# ../shared/d2l/press_losses.txt at the book's two stage sizes; the two
+# networks' features do not grow alike with resolution, so the divisor of a
+# layer runs log-linearly in the pixel count between those sizes (constant
+# outside them).  Layers not listed (other choices of layers) use
+# DEFAULT_CAFFE_SCALE, the single divisor that gives the book's step-0 style loss.
+CALIBRATION_PIXELS = (300 * 200, 1200 * 800)
+CAFFE_FEATURE_SCALE = {25: (144.083, 115.892), 0: (94.817, 99.435), 5: (67.554, 120.759),
+                       10: (142.359, 174.406), 19: (105.300, 96.235), 28: (90.975, 100.335)}
 DEFAULT_CAFFE_SCALE = 105.125
+
+
+def calibrated_scale(anchors, pixels):
+    """A layer's divisor at `pixels`: log-linear in log(pixels) between the anchors."""
+    lo, hi = CALIBRATION_PIXELS
+    t = min(max((np.log(pixels) - np.log(lo)) / (np.log(hi) - np.log(lo)), 0.0), 1.0)
+    return float(np.exp((1 - t) * np.log(anchors[0]) + t * np.log(anchors[1])))
+
 
 SOURCES = {
     'caffe-vgg19': dict(
@@ -190,8 +202,8 @@ def conv_arrays(source, path=None):
     return arrays, record
 
 
-def feature_scales(source, layers, setting):
-    """Per-layer divisors applied to extracted features.
+def feature_scales(source, layers, setting, pixels=CALIBRATION_PIXELS[0]):
+    """Per-layer divisors applied to extracted features, for an image of `pixels`.
 
     setting: 'calibrated' (the source's table), 'none', a number, or a list per layer.
     """
@@ -200,7 +212,8 @@ def feature_scales(source, layers, setting):
     if setting == 'calibrated':
         if source != 'caffe-vgg19':
             return [1.0] * len(layers)
-        return [CAFFE_FEATURE_SCALE.get(i, DEFAULT_CAFFE_SCALE) for i in layers]
+        return [calibrated_scale(CAFFE_FEATURE_SCALE[i], pixels) if i in CAFFE_FEATURE_SCALE
+                else DEFAULT_CAFFE_SCALE for i in layers]
     if isinstance(setting, (int, float)):
         return [float(setting)] * len(layers)
     return [float(s) for s in setting]

@@ -109,7 +109,8 @@ class Recorder:
             stages=[dict(index=st.index, width=st.width, height=st.height, epochs=st.epochs,
                          lr=st.lr) for st in s.stages],
             device=str(s.ctx), threads=s.threads, seed=self.cfg['seed'],
-            weights=s.weights_record, feature_scales=s.spec['feature_scales'],
+            weights=s.weights_record,
+            feature_scales=[s.spec_for(st)['feature_scales'] for st in s.stages],
             peak_rss_mb=round(runtime.peak_rss_mb(), 1), versions=runtime.versions())
         tmp = self.path('record.json.tmp')
         with open(tmp, 'w') as f:

@@ -1,33 +1,37 @@
 #!/usr/bin/env python3
-"""Fit the per-layer feature scales of the Caffe VGG-19 weights to the book's logs.
+"""Fit the feature scales of the Caffe VGG-19 weights to the book's logs.
 
 The Caffe weights are not the book's (MXNet model zoo) weights: their
-features are ~100x larger and distributed differently over the layers, so
-the book's loss weights lose their balance.  Features divided by s_l give
-content losses divided by s_c^2 and style losses divided by s_l^4.  This
-script finds s_c (layer 25) and s_l (layers 0, 5, 10, 19, 28) such that a
-run of configs/rainier.yaml logs the book's losses (press_losses.txt):
+features are ~100x larger and distributed differently over the layers, and
+the two networks' features do not grow alike with resolution, so the book's
+loss weights lose their balance.  Features divided by s_l give content losses
+divided by s_c^2 and style losses divided by s_l^4.  This script finds, for
+each of the book's two stage sizes (300x200 and 1200x800), a content divisor
+(layer 25) and five style divisors (layers 0, 5, 10, 19, 28) such that our
+run of configs/rainier.yaml logs the book's losses (press_losses.txt).
 
-  * style, three equations in the five unknowns u_l = 1 / s_l^4, with the
-    per-layer unweighted losses D_l measured on our own run:
-      stage 1 step 0 (the content image)       1e3 * sum_l D_l u_l = 372.72
-      stage 1 end (our unclipped result)       1e3 * sum_l D_l u_l =   7.57
-      stage 2 step 0 (its hand-over, 1200x800) 1e3 * sum_l D_l u_l = 216.82
-    solved in log space, the log-scales kept near their mean (ridge);
-  * content: stage 2's step 0 moves with s_c^-2 and the logged stage-1
-    values with s_c^-1.32 (measured: with Adam the image path changes
-    little, the reported value scales); s_c is the weighted (3 : 1)
-    least-squares compromise between 16.80 and 6.33.
-Step-0 equations weigh more: the target is step 0 within 5%, later steps
-within 30%.
+One round:
+  * measures: runs stage 1 (500 steps) and the first `--stage2-steps` steps of
+    stage 2 with the current scales, and at every logged step (0, 50, ...)
+    the unweighted content loss D_c and per-layer style losses D_l of the
+    image (saved to DIR/round<N>.json);
+  * fits: the logged value of a term is w * D with w = 1/s_c^2 (content) or
+    1e3/s_l^4 (style).  Step 0 of a stage does not depend on the stage's own
+    weights; at later steps Adam answers a heavier weight with a smaller D,
+    modelled as D ~ (w / w_other)^-beta (beta = 0.34: measured, a content
+    divisor s moves stage 1's logged content with s^-1.32).  The twelve log
+    divisors are solved by least squares on log(ours / book), step-0 terms
+    weighted 5x the later ones (targets: step 0 within 5%, later within
+    30%), with a small pull of each stage-2 divisor towards its stage-1 value.
+The model is local, so a second round, measured with the first round's
+scales, checks and refines it.
 
-Each round runs stage 1 (500 steps at 300x200) and one 1200x800 forward.
-
-    python scripts/calibrate.py [--rounds 2] [--weights ../shared/weights]
-prints each round's losses against the book and the scales to put in
-gluon_nst/model_store.py (CAFFE_FEATURE_SCALE).
+    python scripts/calibrate.py [--rounds 2] [--stage2-steps 100] [--out runs/calibrate]
+prints each round's losses against the book and the table to put in
+gluon_nst/model_store.py (CAFFE_FEATURE_SCALE: layer -> (300x200, 1200x800)).
 """
 import argparse
+import json
 import os
 import sys
 
@@ -37,8 +41,9 @@ import gluon_nst  # noqa: E402,F401  (threads before MXNet)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STYLE, CONTENT = [0, 5, 10, 19, 28], 25
-BOOK = dict(s0=372.72, s_end=7.57, s2=216.82, c_end=6.33, c2=16.80)
-CONTENT_EXPONENT = 1.32
+LAYERS = [CONTENT] + STYLE
+BETA = 0.34
+STEP0_WEIGHT, LATER_WEIGHT, TIE, ANCHOR = 30.0, 6.0, 0.3, 2.0
 
 
 def per_layer(net, x, content_x, style_x, hw):
@@ -65,69 +70,149 @@ def per_layer(net, x, content_x, style_x, hw):
     return d_c, d_s
 
 
-def main():
+def book_losses(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            if line.strip() and not line.startswith('#'):
+                st, step, c, s, _ = line.split()
+                out[(int(st), int(step))] = (float(c), float(s))
+    return out
+
+
+def measure(config_path, scales, stage2_steps, weights=None):
+    """Per-layer unweighted losses at every 50th step; scales[k] for stage k+1."""
+    from gluon_nst import config, engine, image_io
+    from gluon_nst.objective import Objective, compile_objective
+    from gluon_nst.optimize import adam_stage
+    from gluon_nst.schedule import hand_over
+    extra = [('weights.path', weights)] if weights else []
+    cfg = config.load(config_path, extra)
+    session = engine.Session(cfg)
+    stages = session.stages[:2]
+    stages[1].epochs = min(stages[1].epochs, stage2_steps)
+    out, x = dict(scales=[list(s) for s in scales], stages={}), None
+    for stage, stage_scales in zip(stages, scales):
+        spec = engine.loss_spec(config.load(config_path, extra + [
+            ('weights.feature_scale', list(stage_scales))]))
+        x = session.initial_image(stage) if x is None else \
+            hand_over(x, stage, session.convention, session.ctx)
+        cx = image_io.preprocess(session.content, stage.shape, session.convention, session.ctx)
+        sx = image_io.preprocess(session.style, stage.shape, session.convention, session.ctx)
+        objective = Objective(session.features, spec, (stage.height, stage.width))
+        targets = objective.targets(cx, sx)
+        compile_objective(objective)
+        hw = (stage.height, stage.width)
+        logged = set(range(50, stage.epochs + 1, 50))
+        rec = {0: per_layer(session.features, x, cx, sx, hw)}
+        log = {}
+        for it in adam_stage(objective, targets, x, stage, cfg['optimizer'], sync_every=10,
+                             force_sync={k - 1 for k in logged}):
+            if it.step % 50 == 0:
+                log[it.step] = (it.content, it.style)
+            if it.image is not None:
+                x = it.image
+                if it.step + 1 in logged:     # the image after step i is step i+1's
+                    rec[it.step + 1] = per_layer(session.features, x, cx, sx, hw)
+        out['stages'][stage.index] = dict(
+            per_layer={k: dict(content=v[0], style=v[1]) for k, v in rec.items()},
+            logged=log)
+        print(f'  stage {stage.index} measured ({stage.width}x{stage.height}, '
+              f'{stage.epochs} steps)', flush=True)
+        del objective, targets
+    return out
+
+
+def predict(m, stage, log_s, log_s_measured):
+    """Logged (content, style) at each measured step under log divisors log_s."""
+    import numpy as np
+    lw0 = np.concatenate([[-2 * log_s_measured[0]], np.log(1e3) - 4 * log_s_measured[1:]])
+    lw = np.concatenate([[-2 * log_s[0]], np.log(1e3) - 4 * log_s[1:]])
+    out = {}
+    for step, d in m['stages'][str(stage)]['per_layer'].items():
+        step = int(step)
+        dc, ds = d['content'], np.array(d['style'])
+        beta = 0.0 if step == 0 else BETA
+        share = np.exp(lw0[1:]) * ds
+        share = share / share.sum()
+        # A style layer answers its weight relative to content's, content its
+        # weight relative to the style layers' (averaged by their share).
+        ds = ds * np.exp(-beta * ((lw[1:] - lw[0]) - (lw0[1:] - lw0[0])))
+        dc = dc * np.exp(-beta * ((lw[0] - share @ lw[1:]) - (lw0[0] - share @ lw0[1:])))
+        out[step] = (float(np.exp(lw[0]) * dc), float(np.exp(lw[1:]) @ ds))
+    return out
+
+
+def fit(m, book):
     import numpy as np
     from scipy.optimize import least_squares
+    measured = [np.log(np.array(s, dtype=float)) for s in m['scales']]
 
-    from gluon_nst import config, engine, image_io, model_store
-    from gluon_nst.schedule import hand_over
+    def resid(p):
+        r = []
+        for stage in (1, 2):
+            log_s = p[6 * (stage - 1):6 * stage]
+            for step, (c, s) in predict(m, stage, log_s, measured[stage - 1]).items():
+                if (stage, step) not in book:
+                    continue
+                bc, bs = book[(stage, step)]
+                w = STEP0_WEIGHT if step == 0 else LATER_WEIGHT
+                if bc > 0:
+                    r.append(w * np.log(c / bc))
+                r.append(w * np.log(s / bs))
+        r += list(TIE * (p[:6] - p[6:]))
+        r += list(ANCHOR * (p - np.concatenate(measured)))
+        return np.array(r)
+    p = least_squares(resid, np.concatenate(measured)).x
+    return [list(np.exp(p[:6])), list(np.exp(p[6:]))]
+
+
+def report(m, book, new_scales):
+    import numpy as np
+    for stage in (1, 2):
+        now = np.log(m['scales'][stage - 1])
+        ours = predict(m, stage, now, now)
+        pred = predict(m, stage, np.log(new_scales[stage - 1]), now)
+        for step in sorted(ours):
+            if (stage, step) in book:
+                bc, bs = book[(stage, step)]
+                print(f'  {stage} {step:3d}  content book {bc:6.2f} ours {ours[step][0]:6.2f} '
+                      f'next {pred[step][0]:6.2f}   style book {bs:7.2f} ours {ours[step][1]:7.2f} '
+                      f'next {pred[step][1]:7.2f}')
+
+
+def main():
+    from gluon_nst import model_store
     ap = argparse.ArgumentParser(description='Fit Caffe VGG-19 feature scales to the book.')
     ap.add_argument('--config', default=os.path.join(HERE, '..', 'configs', 'rainier.yaml'))
     ap.add_argument('--weights', default=None, help='weights file or folder')
+    ap.add_argument('--book', default=None, help='folder of press_losses.txt (default: ../shared/d2l)')
     ap.add_argument('--rounds', type=int, default=2)
-    ap.add_argument('--ridge', type=float, default=0.05)
-    ap.add_argument('--start', type=float, nargs=6, metavar='S',
-                    help='initial scales: content, then the five style layers')
+    ap.add_argument('--stage2-steps', type=int, default=100)
+    ap.add_argument('--out', default='runs/calibrate', help='folder for the measurements')
+    ap.add_argument('--measured', default=None, help='fit a saved round<N>.json, no run')
     a = ap.parse_args()
-    scales = list(a.start) if a.start else \
-        [model_store.CAFFE_FEATURE_SCALE.get(i, model_store.DEFAULT_CAFFE_SCALE) for i in [CONTENT] + STYLE]
+    from gluon_nst import config
+    from gluon_nst.compare import find_book_dir
+    book_dir = find_book_dir(config.load(a.config), a.book)
+    book = book_losses(os.path.join(book_dir, 'press_losses.txt'))
+    os.makedirs(a.out, exist_ok=True)
+    scales = [[model_store.CAFFE_FEATURE_SCALE[i][k] for i in LAYERS] for k in (0, 1)]
     for rnd in range(1, a.rounds + 1):
-        cfg = config.load(a.config, [('weights.feature_scale', scales)] +
-                          ([('weights.path', a.weights)] if a.weights else []))
-        session = engine.Session(cfg)
-        stage1, stage2 = session.stages[:2]
-        session.stages = [stage1]
-        log, x = {}, None
-        for it in engine.iterate(cfg, session):
-            log[it.step] = (it.content, it.style)
-            x = it.image if it.image is not None else x
-        net = session.features
-        cx1 = image_io.preprocess(session.content, stage1.shape)
-        sx1 = image_io.preprocess(session.style, stage1.shape)
-        cx2 = image_io.preprocess(session.content, stage2.shape)
-        sx2 = image_io.preprocess(session.style, stage2.shape)
-        _, d_s0 = per_layer(net, cx1, cx1, sx1, (stage1.height, stage1.width))
-        d_c_end, d_s_end = per_layer(net, x, cx1, sx1, (stage1.height, stage1.width))
-        d_c2, d_s2 = per_layer(net, hand_over(x, stage2, 'book'), cx2, sx2,
-                               (stage2.height, stage2.width))
-        s_c, s_st = scales[0], np.array(scales[1:])
-        c_end, c2 = d_c_end / s_c ** 2, d_c2 / s_c ** 2
-        pred = lambda d, s: 1e3 * float(np.dot(d, 1.0 / s ** 4))  # noqa: E731
-        print(f'round {rnd}: scales content {s_c:.2f}, style ' + ', '.join(f'{v:.2f}' for v in s_st))
-        print(f'  stage 1 logged: step 50 c {log[50][0]:.2f} (book 11.93) s {log[50][1]:.2f} (28.26); '
-              f'step 450 c {log[450][0]:.2f} (6.33) s {log[450][1]:.2f} (7.57)')
-        print(f'  stage 2 step 0: c {c2:.2f} (16.80) s {pred(d_s2, s_st):.2f} (216.82); '
-              f'stage 1 step 0 s {pred(d_s0, s_st):.2f} (372.72)')
-        # Style: three equations, five unknowns t_l = log u_l.  Step 0 of a stage must
-        # land within 5% (weighted 10 and 3), the end of stage 1 within 30% (weight 1).
-        D = np.array([d_s0, d_s_end, d_s2])
-        target = np.log([BOOK['s0'], BOOK['s_end'], BOOK['s2']])
-        weight = np.array([10.0, 1.0, 3.0])
-
-        def resid(t):
-            return np.concatenate([weight * (np.log(1e3 * D @ np.exp(t)) - target),
-                                   a.ridge * (t - t.mean())])
-        t = least_squares(resid, -4 * np.log(s_st)).x
-        # Content: log c2 moves with -2 log s_c, the logged stage-1 value with
-        # -CONTENT_EXPONENT log s_c; weighted least squares (3 : 1) for log s_c.
-        k = np.array([2.0, CONTENT_EXPONENT])
-        err = np.log([c2 / BOOK['c2'], c_end / BOOK['c_end']])
-        wc = np.array([3.0, 1.0])
-        dlog = float(np.sum(wc ** 2 * k * err) / np.sum(wc ** 2 * k * k))
-        scales = [s_c * np.exp(dlog)] + list(np.exp(-t / 4))
-        print('  next: ' + ', '.join(f'{v:.3f}' for v in scales), flush=True)
+        if a.measured:
+            with open(a.measured) as f:
+                m = json.load(f)
+        else:
+            print(f'round {rnd}: scales {scales}', flush=True)
+            m = json.loads(json.dumps(measure(a.config, scales, a.stage2_steps, a.weights)))
+            with open(os.path.join(a.out, f'round{rnd}.json'), 'w') as f:
+                json.dump(m, f, indent=1)
+        scales = fit(m, book)
+        report(m, book, scales)
+        if a.measured:
+            break
     print('\nCAFFE_FEATURE_SCALE = {' + ', '.join(
-        f'{i}: {s:.3f}' for i, s in zip([CONTENT] + STYLE, scales)) + '}')
+        f'{i}: ({s1:.3f}, {s2:.3f})' for i, s1, s2 in zip(LAYERS, *scales)) + '}')
 
 
 if __name__ == '__main__':

@@ -129,3 +129,15 @@ def test_rainier_is_the_press_edition():
     s1, s2 = c['stages']
     assert (s1['image_shape'], s1['epochs'], s1['lr'], s1['lr_decay_epoch']) == ([300, 200], 500, 0.01, 200)
     assert (s2['image_shape'], s2['epochs'], s2['lr'], s2['lr_decay_epoch']) == ([1200, 800], 300, 0.01, 100)
+
+
+def test_loss_weights_use_the_feature_scales_at_each_stage_size():
+    from gluon_nst import model_store
+    from gluon_nst.engine import loss_spec
+    cfg = load()
+    for hw, k in (((200, 300), 0), ((800, 1200), 1)):
+        spec = loss_spec(cfg, hw)
+        s = [model_store.CAFFE_FEATURE_SCALE[i][k] for i in [25, 0, 5, 10, 19, 28]]
+        assert spec['feature_scales'] == pytest.approx(s)
+        assert spec['content_weights'] == pytest.approx([1.0 / s[0] ** 2])
+        assert spec['style_weights'] == pytest.approx([1e3 / v ** 4 for v in s[1:]])

@@ -149,3 +149,20 @@ def test_mxnet_zoo_params_file_is_read(tmp_path, monkeypatch):
     np.testing.assert_array_equal(net[2].weight.data().asnumpy(), zoo.features[2].weight.data().asnumpy())
     x = mx.nd.random.uniform(shape=(1, 3, 20, 20))
     np.testing.assert_allclose(net(x).asnumpy(), zoo.features[:3](x).asnumpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_calibrated_scales_follow_the_pixel_count():
+    lo, hi = model_store.CALIBRATION_PIXELS
+    anchors = (80.0, 120.0)
+    assert model_store.calibrated_scale(anchors, lo) == pytest.approx(80.0)
+    assert model_store.calibrated_scale(anchors, hi) == pytest.approx(120.0)
+    # Log-linear in the pixel count between the two sizes: the geometric mean halfway.
+    assert model_store.calibrated_scale(anchors, np.sqrt(lo * hi)) == pytest.approx(np.sqrt(80 * 120))
+    # Constant outside them.
+    assert model_store.calibrated_scale(anchors, lo / 4) == pytest.approx(80.0)
+    assert model_store.calibrated_scale(anchors, hi * 4) == pytest.approx(120.0)
+    table = model_store.feature_scales('caffe-vgg19', [25, 0, 2], 'calibrated', hi)
+    assert table[:2] == [pytest.approx(model_store.CAFFE_FEATURE_SCALE[k][1]) for k in (25, 0)]
+    assert table[2] == model_store.DEFAULT_CAFFE_SCALE
+    assert model_store.feature_scales('caffe-vgg19', [25, 0], 2.0, hi) == [2.0, 2.0]
+    assert model_store.feature_scales('mxnet-zoo', [25, 0], 'calibrated', hi) == [1.0, 1.0]
