@@ -3,14 +3,12 @@
 Importing the package before MXNet makes MXNet use every core (it reads
 OMP_NUM_THREADS only once, at import); set OMP_NUM_THREADS to override.
 """
-import os as _os
+import sys as _sys
 
-from .runtime import cpu_count as _cpu_count
+from .runtime import configure_threads as _configure_threads
 
-if 'OMP_NUM_THREADS' not in _os.environ:
-    import sys as _sys
-    if 'mxnet' not in _sys.modules:
-        _os.environ['OMP_NUM_THREADS'] = str(_cpu_count())
+if 'mxnet' not in _sys.modules:
+    _configure_threads()
 
 __version__ = '0.1.0'
 
