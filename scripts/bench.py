@@ -122,6 +122,9 @@ def programs(args, w, h):
     extra = [f'weights.path={args.weights}'] if args.weights else []
     progs = [('ours', OURS.format(root=ROOT, w=w, h=h, steps=args.steps, extra=extra, profile=False))]
     if args.peers:
+        import importlib.util
+        if importlib.util.find_spec('torch') is None:
+            sys.exit('error: --peers runs the PyTorch peer: pip install -c constraints.txt -e ".[bench]"')
         for name, script in (('book_mxnet', 'peer_d2l_mxnet.py'), ('torch', 'peer_torch.py')):
             path = os.path.join(PEERS_DIR, 'bench', script)
             if not os.path.isfile(path):

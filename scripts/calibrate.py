@@ -22,7 +22,10 @@ One round:
     divisor s moves stage 1's logged content with s^-1.32).  The twelve log
     divisors are solved by least squares on log(ours / book), step-0 terms
     weighted 5x the later ones (targets: step 0 within 5%, later within
-    30%), with a small pull of each stage-2 divisor towards its stage-1 value.
+    30%), pulled towards the divisors just measured (ANCHOR: a trust region,
+    the model is local) and each stage-2 divisor towards its stage-1 value
+    (TIE).  Stage 2's step 0 also depends on the stage-1 result, which the
+    next round measures again.
 The model is local, so a second round, measured with the first round's
 scales, checks and refines it.
 
@@ -83,12 +86,17 @@ def book_losses(path):
 def measure(config_path, scales, stage2_steps, weights=None):
     """Per-layer unweighted losses at every 50th step; scales[k] for stage k+1."""
     from gluon_nst import config, engine, image_io
+    from gluon_nst.errors import UserError
     from gluon_nst.objective import Objective, compile_objective
     from gluon_nst.optimize import adam_stage
     from gluon_nst.schedule import hand_over
     extra = [('weights.path', weights)] if weights else []
     cfg = config.load(config_path, extra)
     session = engine.Session(cfg)
+    if len(session.stages) != 2 or cfg['optimizer']['name'] != 'adam' or \
+            any(st.style_longest_side for st in session.stages):
+        raise UserError(f'{config_path}: calibration follows the book\'s recipe: two Adam '
+                        'stages, the style image stretched to each stage (use configs/rainier.yaml)')
     stages = session.stages[:2]
     stages[1].epochs = min(stages[1].epochs, stage2_steps)
     out, x = dict(scales=[list(s) for s in scales], stages={}), None
@@ -216,4 +224,8 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from gluon_nst.errors import UserError
+    try:
+        main()
+    except UserError as e:
+        sys.exit(f'error: {e}')
