@@ -26,8 +26,30 @@ def train_parser():
     return p
 
 
+def _sigterm_as_interrupt():
+    """SIGTERM (a job scheduler, `timeout`) stops a run like Ctrl-C: outputs are kept."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:                 # not the main thread (e.g. called from a worker)
+        return None
+
+
 def main_train(argv=None):
     args = train_parser().parse_args(argv)
+    previous = _sigterm_as_interrupt()
+    try:
+        return _train(args)
+    finally:
+        if previous is not None:
+            import signal
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _train(args):
     try:
         from . import config, runtime
         if args.help_config:
@@ -51,3 +73,6 @@ def main_train(argv=None):
         return _fail(str(e))
     except KeyboardInterrupt:
         return _fail('interrupted before the run started; nothing was written')
+    except OSError as e:               # a file or folder the checks above did not name
+        where = f' {e.filename}' if e.filename else ''
+        return _fail(f'cannot access{where}: {e.strerror or e}')

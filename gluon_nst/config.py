@@ -267,7 +267,7 @@ def _validate_stages(stages, key):
 def _set_path(cfg, dotted, value):
     """Apply one override; list items are addressed by index (stages.1.epochs)."""
     parts = dotted.split('.')
-    node = cfg
+    node, schema = cfg, SCHEMA
     for i, p in enumerate(parts[:-1]):
         if isinstance(node, list):
             if not p.isdigit() or int(p) >= len(node):
@@ -276,9 +276,14 @@ def _set_path(cfg, dotted, value):
             node = node[int(p)]
         else:
             if p not in node or not isinstance(node[p], (dict, list)):
-                options = [k for k, v in node.items() if isinstance(v, (dict, list))]
+                # Every section the schema allows here, not only those the file has.
+                options = {k for k, v in node.items() if isinstance(v, (dict, list))}
+                if isinstance(schema, dict):
+                    options |= {k for k, v in schema.items() if isinstance(v, dict)}
+                    options |= {'stages'} if schema is SCHEMA else set()
                 raise UserError(f"--set {dotted}: unknown section '{p}'" + _suggest(p, options))
             node = node[p]
+            schema = schema.get(p) if isinstance(schema, dict) else None
     last = parts[-1]
     value = copy.deepcopy(value)          # later overrides must not edit the caller's objects
     if isinstance(node, list):
@@ -327,6 +332,9 @@ def load(path=None, overrides=(), data=None):
         try:
             with open(path) as f:
                 raw = yaml.safe_load(f) or {}
+        except OSError as e:
+            raise UserError(f'config file {path} cannot be read ({e.strerror}): check its '
+                            'permissions') from None
         except yaml.YAMLError as e:
             mark = getattr(e, 'problem_mark', None)
             where = f' at line {mark.line + 1}' if mark else ''

@@ -48,6 +48,8 @@ class Session:
         self.ctx = runtime.context(cfg['device'])
         self.content = image_io.read_rgb(cfg['content_image'], 'content image')
         self.style = image_io.read_rgb(cfg['style_image'], 'style image')
+        self.init = cfg['init'] if cfg['init'] in ('content', 'noise') else \
+            image_io.read_rgb(cfg['init'], 'init image')      # bad files fail before any work
         self.stages = plan(cfg['stages'], self.content.shape[:2])
         self.convention = cfg['preprocess']['convention']
         self.spec = self.spec_for(self.stages[0])
@@ -76,14 +78,13 @@ class Session:
                                 'use a smaller image_shape')
 
     def initial_image(self, stage):
-        init = self.cfg['init']
-        if init == 'content':
+        if isinstance(self.init, str) and self.init == 'content':
             img = self.content
-        elif init == 'noise':
+        elif isinstance(self.init, str):           # noise
             rng = np.random.RandomState(self.cfg['seed'])
             img = rng.uniform(0, 255, size=(stage.height, stage.width, 3)).astype(np.float32)
         else:
-            img = image_io.read_rgb(init, 'init image')
+            img = self.init
         return image_io.preprocess(img, stage.shape, self.convention, self.ctx)
 
 

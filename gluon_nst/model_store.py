@@ -47,6 +47,7 @@ SOURCES = {
             'vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5',
         hash_name='sha256',
         hash='bde7da0dfd621cbf86e11ce04e4946a9a42634c2cfd21318bba090d860699e35',
+        md5='253f8cb515780f3b799900260a226db6',      # as the file is usually published
         convention='caffe',
         description='VGG-19 (Simonyan & Zisserman, Caffe), Keras notop HDF5, CC BY 4.0'),
     'mxnet-zoo': dict(
@@ -61,7 +62,11 @@ SOURCES = {
 
 def cache_dir():
     root = os.environ.get(ENV_HOME) or os.path.join(os.path.expanduser('~'), '.cache', 'gluon_nst')
-    os.makedirs(root, exist_ok=True)
+    try:
+        os.makedirs(root, exist_ok=True)
+    except OSError as e:
+        raise UserError(f'cannot create the weights cache {root} ({e.strerror}): set '
+                        f'{ENV_HOME} to a writable folder') from None
     return root
 
 
@@ -77,10 +82,16 @@ def _check(path, spec, origin):
     if not os.path.isfile(path):
         raise UserError(f'weights file {path} ({origin}) does not exist: point it at '
                         f'{spec["filename"]} or a folder holding it')
-    got = file_hash(path, spec['hash_name'])
+    try:
+        got = file_hash(path, spec['hash_name'])
+    except OSError as e:
+        raise UserError(f'weights file {path} ({origin}) cannot be read ({e.strerror}): '
+                        'check its permissions') from None
     if got != spec['hash']:
         raise UserError(f'weights file {path} ({origin}) has {spec["hash_name"]} {got[:16]}..., '
-                        f'expected {spec["hash"]}: the file is wrong or corrupt; '
+                        f'expected {spec["hash"]}'
+                        + (f' (md5 {spec["md5"]})' if 'md5' in spec else '') +
+                        ': the file is wrong or corrupt; '
                         f'replace it with {spec["filename"]}')
     return path
 

@@ -103,22 +103,20 @@ def pixel_range(convention):
     return np.minimum(lo, hi), np.maximum(lo, hi)
 
 
-def build_features(depth, prefix='vgg0_'):
-    """VGG-19 `features` truncated after layer `depth - 1` (a HybridSequential)."""
-    from mxnet.gluon import nn
-    net = nn.HybridSequential(prefix=prefix)
-    with net.name_scope():
-        conv, channels = 0, 3
-        for name in LAYER_NAMES[:depth]:
-            if name.startswith('conv'):
-                width = VGG19_BLOCKS[int(name[4]) - 1][int(name[6]) - 1]
-                net.add(nn.Conv2D(width, kernel_size=3, padding=1, in_channels=channels,
-                                  prefix=f'conv{conv}_'))
-                conv, channels = conv + 1, width
-            elif name.startswith('relu'):
-                net.add(nn.Activation('relu'))
-            else:
-                net.add(nn.MaxPool2D(pool_size=2, strides=2))
+def build_features(depth):
+    """`gluon.model_zoo.vision.vgg19().features`, cut after layer `depth - 1`.
+
+    Conv shapes are set here, so the net can be initialised and its weights
+    set before any forward pass (the zoo defers them to the first input).
+    """
+    from mxnet.gluon.model_zoo import vision
+    net = vision.vgg19().features[:depth]
+    channels = 3
+    for name, blk in zip(LAYER_NAMES[:depth], net):
+        if name.startswith('conv'):
+            width = VGG19_BLOCKS[int(name[4]) - 1][int(name[6]) - 1]
+            blk.weight.shape = (width, channels, 3, 3)
+            channels = width
     return net
 
 

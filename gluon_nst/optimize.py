@@ -55,7 +55,7 @@ def _clipper(bounds, ctx):
     return lambda x: nd.broadcast_minimum(nd.broadcast_maximum(x, lo), hi)
 
 
-def adam_stage(objective, targets, x0, stage, opt, sync_every=10, bounds=None,
+def adam_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
                keep_best=False, force_sync=()):
     """Adam through gluon.Trainer, the book's way; yields an Iterate per step."""
     ctx = x0.context

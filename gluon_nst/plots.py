@@ -31,9 +31,11 @@ def loss_curves(rows, path, title=''):
     plt.close(fig)
 
 
-def figure_sheet(images, titles, path, height=300):
+def figure_sheet(images, titles, path):
     """Images side by side at a common height, with titles."""
-    fig, axes = plt.subplots(1, len(images), figsize=(4 * len(images), 3.4))
+    ratios = [img.shape[1] / img.shape[0] for img in images]      # width per unit height
+    fig, axes = plt.subplots(1, len(images), figsize=(3 * sum(ratios) + 0.5, 3.5),
+                             gridspec_kw={'width_ratios': ratios})
     for ax, img, t in zip(np.atleast_1d(axes), images, titles):
         ax.imshow(img)
         ax.set_title(t)

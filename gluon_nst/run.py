@@ -18,8 +18,18 @@ from . import runtime
 from .errors import UserError
 
 CSV_FIELDS = ['stage', 'step', 'lr', 'content', 'style', 'tv', 'total', 'seconds']
-OUTPUT_PATTERNS = ('stage*.png', 'result.png', 'losses.*', 'sheet.png', 'record.json',
-                   'config.yaml', 'report.*')
+# Exactly the files a run writes: --overwrite removes these and nothing else.
+OUTPUT_PATTERNS = ('stage[0-9].png', 'stage[0-9][0-9].png', 'stage[0-9]*_step[0-9]*.png',
+                   'result.png', 'losses.csv', 'losses.png', 'sheet.png', 'record.json',
+                   'config.yaml', 'report.md', 'report.png')
+
+
+def _makedirs(path, **kwargs):
+    try:
+        os.makedirs(path, **kwargs)
+    except (PermissionError, NotADirectoryError, FileNotFoundError) as e:
+        raise UserError(f'cannot create the output folder {path} ({e.strerror}): '
+                        'choose another --output') from None
 
 
 def make_run_dir(cfg, overwrite=False, root='runs'):
@@ -31,7 +41,7 @@ def make_run_dir(cfg, overwrite=False, root='runs'):
         if os.path.isdir(explicit) and os.listdir(explicit) and not overwrite:
             raise UserError(f'output folder {explicit} exists and is not empty: pass --overwrite '
                             'or choose another --output')
-        os.makedirs(explicit, exist_ok=True)
+        _makedirs(explicit, exist_ok=True)
         for pattern in OUTPUT_PATTERNS:          # no stale outputs of an earlier run
             for old in glob.glob(os.path.join(explicit, pattern)):
                 os.remove(old)
@@ -40,7 +50,7 @@ def make_run_dir(cfg, overwrite=False, root='runs'):
     for n in itertools.count(1):
         path = base if n == 1 else f'{base}-{n}'
         try:
-            os.makedirs(path)            # atomic: parallel runs never share a folder
+            _makedirs(path)              # atomic: parallel runs never share a folder
             return path
         except FileExistsError:
             continue
@@ -60,11 +70,16 @@ class Recorder:
         self.csv_file = open(self.path('losses.csv'), 'w', newline='')
         self.csv = csv.DictWriter(self.csv_file, CSV_FIELDS)
         self.csv.writeheader()
-        total = sum(st.epochs for st in session.stages)
+        self.total_steps = sum(st.epochs for st in session.stages)
         self.bar = None
         if not quiet:
             from tqdm import tqdm
-            self.bar = tqdm(total=total, unit='step', dynamic_ncols=True, file=self.stream)
+            # Progress counts pixel-steps: a step costs about its stage's pixel count,
+            # so the ETA holds across coarse-to-fine stages.
+            self.bar = tqdm(total=sum(st.epochs * st.width * st.height for st in session.stages),
+                            dynamic_ncols=True, file=self.stream,
+                            bar_format='{desc} {percentage:3.0f}%|{bar}| '
+                                       '[{elapsed}<{remaining}] {postfix}')
         self.write_record('running')
 
     def path(self, name):
@@ -92,9 +107,10 @@ class Recorder:
         text = f'c {it.content:.3g} s {it.style:.3g} tv {it.tv:.3g}'
         if self.bar is not None:
             self.bar.set_description(f'stage {it.stage}/{len(self.session.stages)} '
-                                     f'{stage.width}x{stage.height}', refresh=False)
+                                     f'{stage.width}x{stage.height} step {len(self.rows)}/'
+                                     f'{self.total_steps}', refresh=False)
             self.bar.set_postfix_str(text, refresh=False)
-            self.bar.update(1)
+            self.bar.update(stage.width * stage.height)
         elif (it.step % self.cfg['output']['log_every'] == 0) or it.step == stage.epochs - 1:
             print(f'stage {it.stage} step {it.step:5d} lr {lr or "-"} {text} '
                   f'({it.seconds:.1f} s)', file=self.stream, flush=True)
@@ -148,8 +164,10 @@ def train(cfg, quiet=False, overwrite=False, stream=None):
         for it in iterate(cfg, session):
             rec(it)
     except KeyboardInterrupt:
-        rec.finish('interrupted', 'stopped by the user (Ctrl-C)')
-        raise UserError(f'interrupted: the last good image and the logs are in {run_dir}') from None
+        rec.finish('interrupted', 'stopped by the user (Ctrl-C or SIGTERM)')
+        kept = 'the last good image and the logs are' if rec.last_image is not None else \
+            'stopped before the first image was kept; the logs are'
+        raise UserError(f'interrupted: {kept} in {run_dir}') from None
     except NonFiniteLoss as e:
         if getattr(e, 'image', None) is not None:
             from .image_io import postprocess, to_uint8

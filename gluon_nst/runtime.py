@@ -2,7 +2,7 @@
 
 MXNet reads OMP_NUM_THREADS once, when it is imported; with its defaults a
 loop here kept one core busy.  So the thread count is set before the first
-`import mxnet` (see gluon_nst/__init__.py and scripts/train.py).
+`import mxnet` (see gluon_nst/__init__.py and gluon_nst/cli.py).
 """
 import os
 import platform

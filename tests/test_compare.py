@@ -43,5 +43,20 @@ def test_report_on_a_short_run(tmp_path, d2l, vgg_h5):
     assert 10 < psnr < 40                                   # 2 steps from the content image
     assert 'L0:' in row and 'L28:' in row
     assert os.path.getsize(os.path.join(run_dir, 'report.png')) > 0
+    # A 2-step single stage is not the book's recipe: the report says so, and that
+    # no later logged step was compared.
+    assert "not the book's recipe" in text and '1 stages instead of 2' in text
+    assert 'no later logged steps in this run' in text
     with pytest.raises(UserError, match='not a run folder'):
         compare.compare_run(str(tmp_path))
+
+
+def test_differences_from_book_name_each_changed_setting():
+    book = config.load(os.path.join(ROOT, 'configs', 'rainier.yaml'))
+    assert compare.differences_from_book(book) == []
+    preview = config.load(os.path.join(ROOT, 'configs', 'preview.yaml'))
+    diffs = compare.differences_from_book(preview)
+    assert 'stage 1 epochs 150 (book: 500)' in diffs
+    assert 'stage 2 image_shape [450, 300] (book: [1200, 800])' in diffs
+    tweaked = config.load(os.path.join(ROOT, 'configs', 'rainier.yaml'), ['loss.style_weight=1e4'])
+    assert compare.differences_from_book(tweaked) == ['style_weight 10000.0 (book: 1000)']

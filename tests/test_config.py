@@ -116,6 +116,25 @@ def test_yaml_errors_are_one_line(tmp_path):
         config.load(str(tmp_path / 'missing.yaml'))
 
 
+def test_unreadable_config_is_one_line(tmp_path, monkeypatch):
+    p = tmp_path / 'locked.yaml'
+    p.write_text('content_image: a.jpg\n')
+
+    def denied(*a, **k):
+        raise PermissionError(13, 'Permission denied')
+    monkeypatch.setattr(config, 'open', denied, raising=False)
+    with pytest.raises(UserError, match='cannot be read .Permission denied.'):
+        config.load(str(p))
+
+
+def test_set_suggests_sections_the_file_does_not_have(tmp_path):
+    p = tmp_path / 'min.yaml'
+    p.write_text('content_image: c.jpg\nstyle_image: s.jpg\n')
+    with pytest.raises(UserError, match="did you mean 'loss'"):
+        config.load(str(p), ['los.style_weight=3'])
+    assert config.load(str(p), ['loss.style_weight=3'])['loss']['style_weight'] == 3
+
+
 def test_shipped_configs_validate():
     root = os.path.join(os.path.dirname(__file__), '..', 'configs')
     names = [n for n in os.listdir(root) if n.endswith('.yaml')]

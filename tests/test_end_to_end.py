@@ -113,6 +113,8 @@ def test_cli_run_and_existing_output_folder(small_cfg, tmp_path):
     (['--set', 'content_image=/nonexistent/x.jpg'], 'content image /nonexistent/x.jpg'),
     (['--set', 'stages.0.image_shape=[100000, 100000]'], 'GiB but'),
     (['--set', 'weights.path=/nonexistent'], 'weights file'),
+    (['--set', 'los.style_weight=1'], "did you mean 'loss'"),
+    (['-o', '/dev/null/run'], 'cannot create the output folder /dev/null/run'),
 ])
 def test_cli_bad_input_is_one_line(small_cfg, args, msg):
     r = run_cli(small_cfg, '--quiet', *args)
@@ -130,7 +132,8 @@ def test_non_finite_loss_stops_cleanly_and_keeps_outputs(small_cfg, tmp_path):
     assert (out / 'result.png').exists() and (out / 'losses.csv').exists()
 
 
-def test_ctrl_c_keeps_last_image_and_logs(small_cfg, tmp_path):
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_keeps_last_image_and_logs(small_cfg, tmp_path, sig):
     out = tmp_path / 'int'
     p = subprocess.Popen([sys.executable, TRAIN, small_cfg, '--quiet', '-o', str(out),
                           '--set', 'stages.0.epochs=100000', '--set', 'output.sync_every=1'],
@@ -140,9 +143,32 @@ def test_ctrl_c_keeps_last_image_and_logs(small_cfg, tmp_path):
         if (out / 'losses.csv').exists() and len(open(out / 'losses.csv').read().splitlines()) > 3:
             break
         time.sleep(0.5)
-    p.send_signal(signal.SIGINT)
+    p.send_signal(sig)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 2 and 'interrupted' in err and 'Traceback' not in err
     rec = json.load(open(out / 'record.json'))
     assert rec['status'] == 'interrupted'
     assert (out / 'result.png').exists() and (out / 'losses.png').exists()
+
+
+def test_bad_init_image_fails_before_any_work(small_cfg, tmp_path):
+    bad = tmp_path / 'text.jpg'
+    bad.write_text('not an image')
+    out = tmp_path / 'never'
+    r = run_cli(small_cfg, '--quiet', '--set', f'init={bad}', '-o', str(out))
+    assert r.returncode == 2 and 'init image' in r.stderr and 'Traceback' not in r.stderr
+    assert not out.exists()                        # no half-made run folder
+
+
+def test_overwrite_removes_only_the_runs_own_files(small_cfg, tmp_path):
+    from gluon_nst.run import make_run_dir
+    out = tmp_path / 'ow'
+    out.mkdir()
+    for name in ('losses.csv', 'stage1.png', 'stage2_step00050.png', 'report.md',
+                 'losses.txt', 'notes.md', 'stage_notes.png'):
+        (out / name).write_text('x')
+    cfg = config.load(small_cfg, [('output.dir', str(out))])
+    with pytest.raises(UserError, match='--overwrite'):
+        make_run_dir(cfg)
+    make_run_dir(cfg, overwrite=True)
+    assert sorted(os.listdir(out)) == ['losses.txt', 'notes.md', 'stage_notes.png']

@@ -20,16 +20,20 @@ def test_layer_names_and_indices():
     assert network.feature_shape(28, 200, 300) == (512, 12, 18)
 
 
-def test_gluon_net_matches_model_zoo_layout():
+def test_features_are_the_model_zoo_vgg19_cut_after_the_deepest_layer():
     from mxnet.gluon.model_zoo import vision
     zoo = vision.vgg19().features
-    ours = network.build_features(37)
+    ours = network.build_features(26)
+    assert len(ours) == 26
     for i, (a, b) in enumerate(zip(zoo, ours)):
         assert type(a) is type(b), i
         if isinstance(a, mx.gluon.nn.Conv2D):
             assert a._kwargs == b._kwargs, i
     ours.initialize()
-    assert ours(mx.nd.random.uniform(shape=(1, 3, 32, 32))).shape == (1, 512, 1, 1)
+    # Shapes are known before the first forward, so weights can be set right away.
+    assert ours[0].weight.shape == (64, 3, 3, 3)
+    assert ours[25].weight.shape == (512, 512, 3, 3)
+    assert ours(mx.nd.random.uniform(shape=(1, 3, 32, 32))).shape == (1, 512, 4, 4)
 
 
 @pytest.fixture(scope='module')
@@ -90,6 +94,7 @@ def test_wrong_file_is_refused_with_expected_hash(tmp_path):
     with pytest.raises(UserError) as e:
         model_store.weights_file('caffe-vgg19', str(bad))
     assert model_store.SOURCES['caffe-vgg19']['hash'] in str(e.value)
+    assert '253f8cb515780f3b799900260a226db6' in str(e.value)       # the published md5 too
     with pytest.raises(UserError, match='does not exist'):
         model_store.weights_file('caffe-vgg19', str(tmp_path / 'empty-folder-x'))
 
@@ -166,3 +171,17 @@ def test_calibrated_scales_follow_the_pixel_count():
     assert table[2] == model_store.DEFAULT_CAFFE_SCALE
     assert model_store.feature_scales('caffe-vgg19', [25, 0], 2.0, hi) == [2.0, 2.0]
     assert model_store.feature_scales('mxnet-zoo', [25, 0], 'calibrated', hi) == [1.0, 1.0]
+
+
+def test_unwritable_cache_and_unreadable_weights_are_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv('GLUON_NST_HOME', '/dev/null/cache')
+    with pytest.raises(UserError, match='set GLUON_NST_HOME to a writable folder'):
+        model_store.cache_dir()
+    f = tmp_path / model_store.SOURCES['caffe-vgg19']['filename']
+    f.write_bytes(b'x')
+
+    def denied(*a, **k):
+        raise PermissionError(13, 'Permission denied')
+    monkeypatch.setattr(model_store, 'open', denied, raising=False)
+    with pytest.raises(UserError, match='cannot be read .Permission denied.'):
+        model_store.weights_file('caffe-vgg19', str(f))
