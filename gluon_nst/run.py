@@ -79,7 +79,7 @@ class Recorder:
             self.bar = tqdm(total=sum(st.epochs * st.width * st.height for st in session.stages),
                             dynamic_ncols=True, file=self.stream,
                             bar_format='{desc} {percentage:3.0f}%|{bar}| '
-                                       '[{elapsed}<{remaining}] {postfix}')
+                                       '[{elapsed}<{remaining}{postfix}]')
         self.write_record('running')
 
     def path(self, name):
