@@ -165,20 +165,26 @@ def caffe_h5_to_arrays(h5_path):
 
 
 def _converted_cache(h5_path, digest):
-    """Convert once to Gluon layout (an .npz of arrays with a sha256 sidecar), keyed by
-    the source file's hash."""
-    dest = os.path.join(cache_dir(), f'vgg19-caffe-{digest[:8]}.npz')
+    """Convert once to a Gluon parameter file (with a sha256 sidecar), keyed by the
+    source file's hash.  Its names are those of `vision.vgg19().features`
+    ('0.weight', ...), in the Caffe input convention, so
+    `vision.vgg19().features.load_parameters(path, allow_missing=True)` reads it too."""
+    import mxnet as mx
+    dest = os.path.join(cache_dir(), f'vgg19-caffe-{digest[:8]}.params')
     if os.path.isfile(dest) and os.path.isfile(dest + '.sha256'):
         with open(dest + '.sha256') as f:
             if f.read().strip() == file_hash(dest):
-                with np.load(dest) as z:
-                    return [(z[f'w{i}'], z[f'b{i}']) for i in range(16)]
+                saved = mx.nd.load(dest)
+                return [(saved[f'{i}.weight'].asnumpy(), saved[f'{i}.bias'].asnumpy())
+                        for i in network.CONV_INDICES]
     arrays = caffe_h5_to_arrays(h5_path)
+    params = {}
+    for i, (w, b) in zip(network.CONV_INDICES, arrays):
+        params[f'{i}.weight'], params[f'{i}.bias'] = mx.nd.array(w), mx.nd.array(b)
     # Unique temporary names: parallel runs (sweeps) may convert at the same time.
-    fd, tmp = tempfile.mkstemp(suffix='.npz', dir=os.path.dirname(dest))
-    with os.fdopen(fd, 'wb') as f:
-        np.savez(f, **{f'w{i}': w for i, (w, _) in enumerate(arrays)},
-                 **{f'b{i}': b for i, (_, b) in enumerate(arrays)})
+    fd, tmp = tempfile.mkstemp(suffix='.params', dir=os.path.dirname(dest))
+    os.close(fd)
+    mx.nd.save(tmp, params)
     digest_tmp = tmp + '.sha256'
     with open(digest_tmp, 'w') as f:
         f.write(file_hash(tmp))

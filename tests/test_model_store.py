@@ -132,11 +132,18 @@ def test_offline_download_error_says_what_to_do(monkeypatch):
         model_store.weights_file('nowhere')
 
 
-def test_converted_weights_are_cached(vgg_h5):
+def test_converted_weights_are_cached_as_gluon_params(vgg_h5, caffe_arrays):
+    from mxnet.gluon.model_zoo import vision
     model_store.conv_arrays('caffe-vgg19', vgg_h5)
     digest = model_store.SOURCES['caffe-vgg19']['hash'][:8]
-    cached = os.path.join(model_store.cache_dir(), f'vgg19-caffe-{digest}.npz')
+    cached = os.path.join(model_store.cache_dir(), f'vgg19-caffe-{digest}.params')
     assert os.path.isfile(cached) and os.path.isfile(cached + '.sha256')
+    # A plain Gluon parameter file: the model zoo's features load it by name.
+    features = vision.vgg19().features
+    features.load_parameters(cached, allow_missing=True)
+    np.testing.assert_array_equal(features[25].weight.data().asnumpy(), caffe_arrays[11][0])
+    again, _ = model_store.conv_arrays('caffe-vgg19', vgg_h5)       # read back from the cache
+    np.testing.assert_array_equal(again[0][0], caffe_arrays[0][0])
 
 
 def test_mxnet_zoo_params_file_is_read(tmp_path, monkeypatch):
