@@ -24,7 +24,7 @@ OUTPUT_PATTERNS = ('stage[0-9].png', 'stage[0-9][0-9].png', 'stage[0-9]*_step[0-
                    'config.yaml', 'report.md', 'report.png')
 
 
-def _makedirs(path, **kwargs):
+def _make_output_dir(path, **kwargs):
     try:
         os.makedirs(path, **kwargs)
     except (PermissionError, NotADirectoryError, FileNotFoundError) as e:
@@ -41,7 +41,7 @@ def make_run_dir(cfg, overwrite=False, root='runs'):
         if os.path.isdir(explicit) and os.listdir(explicit) and not overwrite:
             raise UserError(f'output folder {explicit} exists and is not empty: pass --overwrite '
                             'or choose another --output')
-        _makedirs(explicit, exist_ok=True)
+        _make_output_dir(explicit, exist_ok=True)
         for pattern in OUTPUT_PATTERNS:          # no stale outputs of an earlier run
             for old in glob.glob(os.path.join(explicit, pattern)):
                 os.remove(old)
@@ -50,7 +50,7 @@ def make_run_dir(cfg, overwrite=False, root='runs'):
     for n in itertools.count(1):
         path = base if n == 1 else f'{base}-{n}'
         try:
-            _makedirs(path)              # atomic: parallel runs never share a folder
+            _make_output_dir(path)              # atomic: parallel runs never share a folder
             return path
         except FileExistsError:
             continue
