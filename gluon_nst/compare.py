@@ -26,7 +26,8 @@ def differences_from_book(cfg):
     out = []
     stages = cfg['stages']
     if len(stages) != len(BOOK_STAGES):
-        out.append(f'{len(stages)} stages instead of {len(BOOK_STAGES)}')
+        noun = 'stage' if len(stages) == 1 else 'stages'
+        out.append(f'{len(stages)} {noun} instead of {len(BOOK_STAGES)}')
     for i, (st, book) in enumerate(zip(stages, BOOK_STAGES), start=1):
         for k, v in book.items():
             if st.get(k) != v and not (isinstance(v, float) and st.get(k) is not None

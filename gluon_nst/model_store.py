@@ -107,12 +107,21 @@ def _explicit(path, spec, origin):
     return _check(path, spec, origin)
 
 
+def _temporary_file(dest, suffix):
+    """A new file beside `dest`, with the mode a plain open() would give (mkstemp's is 0600)."""
+    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(dest))
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return tmp
+
+
 def _download(url, dest):
     """Download with a progress bar to a temporary name, then move into place."""
     import urllib.request
     from tqdm import tqdm
-    fd, tmp = tempfile.mkstemp(suffix='.part', dir=os.path.dirname(dest))
-    os.close(fd)                       # unique: parallel runs may download at once
+    tmp = _temporary_file(dest, '.part')   # unique: parallel runs may download at once
     try:
         with urllib.request.urlopen(url, timeout=60) as r, open(tmp, 'wb') as f:
             total = int(r.headers.get('Content-Length') or 0) or None
@@ -182,8 +191,7 @@ def _converted_cache(h5_path, digest):
     for i, (w, b) in zip(network.CONV_INDICES, arrays):
         params[f'{i}.weight'], params[f'{i}.bias'] = mx.nd.array(w), mx.nd.array(b)
     # Unique temporary names: parallel runs (sweeps) may convert at the same time.
-    fd, tmp = tempfile.mkstemp(suffix='.params', dir=os.path.dirname(dest))
-    os.close(fd)
+    tmp = _temporary_file(dest, '.params')
     mx.nd.save(tmp, params)
     digest_tmp = tmp + '.sha256'
     with open(digest_tmp, 'w') as f:

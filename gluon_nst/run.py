@@ -111,6 +111,9 @@ class Recorder:
                                      f'{self.total_steps}', refresh=False)
             self.bar.set_postfix_str(text, refresh=False)
             self.bar.update(stage.width * stage.height)
+            if it.image is not None:
+                # Steps between two syncs arrive together; tqdm would show the first.
+                self.bar.refresh()
         elif (it.step % self.cfg['output']['log_every'] == 0) or it.step == stage.epochs - 1:
             print(f'stage {it.stage} step {it.step:5d} lr {lr or "-"} {text} '
                   f'({it.seconds:.1f} s)', file=self.stream, flush=True)

@@ -45,7 +45,7 @@ def test_report_on_a_short_run(tmp_path, d2l, vgg_h5):
     assert os.path.getsize(os.path.join(run_dir, 'report.png')) > 0
     # A 2-step single stage is not the book's recipe: the report says so, and that
     # no later logged step was compared.
-    assert "not the book's recipe" in text and '1 stages instead of 2' in text
+    assert "not the book's recipe" in text and '1 stage instead of 2' in text
     assert 'no later logged steps in this run' in text
     with pytest.raises(UserError, match='not a run folder'):
         compare.compare_run(str(tmp_path))

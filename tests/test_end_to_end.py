@@ -72,6 +72,19 @@ def test_two_stage_run_writes_everything_and_loss_falls(small_cfg, tmp_path):
     assert config.load(data=saved) == cfg               # the resolved config re-loads as is
 
 
+def test_progress_bar_shows_the_last_step_of_every_sync(small_cfg):
+    """Steps between two syncs arrive at once: the bar must show the newest, not the first."""
+    import io
+    from gluon_nst.run import train
+    stream = io.StringIO()
+    train(config.load(small_cfg), stream=stream)
+    shown = stream.getvalue()
+    # sync_every=3: stage 1 syncs after steps 3, 6 and its last (8); stage 2 after 11 and 12.
+    for step in (3, 6, 8, 11, 12):
+        assert f'step {step}/12' in shown, (step, shown[-500:])
+    assert '100%' in shown
+
+
 def test_second_stage_starts_from_the_first(small_cfg):
     """Coarse-to-fine: stage 2 step 0 is the upsampled stage-1 result, not the content."""
     from gluon_nst.engine import iterate

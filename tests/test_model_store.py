@@ -119,6 +119,9 @@ def test_download_goes_to_cache_and_is_verified(tmp_path, monkeypatch):
     monkeypatch.setitem(model_store.SOURCES, 'fake', fake)
     path, origin = model_store.weights_file('fake')
     assert origin == 'download' and open(path, 'rb').read() == payload
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask     # shareable, unlike mkstemp's 0600
     assert model_store.weights_file('fake')[1] == 'cache'
     monkeypatch.setitem(model_store.SOURCES, 'fake2', dict(fake, filename='f2.bin', hash='0' * 64))
     with pytest.raises(UserError, match='0' * 64):
