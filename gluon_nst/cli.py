@@ -2,12 +2,12 @@
 import argparse
 import sys
 
-from .errors import UserError
+from .errors import EXIT_BAD_INPUT, Terminated, UserError, interrupt_exit_code
 
 
-def _fail(msg):
+def _fail(msg, code=EXIT_BAD_INPUT):
     print(f'error: {msg}', file=sys.stderr)
-    return 2
+    return code
 
 
 def train_parser():
@@ -31,7 +31,7 @@ def _sigterm_as_interrupt():
     import signal
 
     def handler(signum, frame):
-        raise KeyboardInterrupt
+        raise Terminated
     try:
         return signal.signal(signal.SIGTERM, handler)
     except ValueError:                 # not the main thread (e.g. called from a worker)
@@ -70,9 +70,10 @@ def _train(args):
             print(f'report: {compare_run(run_dir)}')
         return 0
     except UserError as e:
-        return _fail(str(e))
-    except KeyboardInterrupt:
-        return _fail('interrupted before the run started; nothing was written')
+        return _fail(str(e), e.exit_code)
+    except KeyboardInterrupt as e:
+        return _fail('interrupted before the run started; nothing was written',
+                     interrupt_exit_code(e))
     except OSError as e:               # a file or folder the checks above did not name
         where = f' {e.filename}' if e.filename else ''
         return _fail(f'cannot access{where}: {e.strerror or e}')

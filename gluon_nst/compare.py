@@ -60,6 +60,14 @@ def read_run_losses(run_dir):
                 (float(r['content']), float(r['style']), float(r['tv'])) for r in csv.DictReader(f)}
 
 
+def ratio_text(ours, book):
+    """ours / book for the report; '-' where both print as 0.00 (e.g. the content term at
+    step 0, which is float noise in our run and 0 in the book's)."""
+    if f'{book:.2f}' == f'{ours:.2f}' == '0.00' or (book == 0 and ours == 0):
+        return '-'
+    return f'{ours / book:.3f}' if book else 'inf'
+
+
 def psnr(a, b):
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return math.inf if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
@@ -137,11 +145,10 @@ def compare_run(run_dir, book_dir=None):
         b, o = ref[key], ours[key]
         cells = []
         for k, (bv, ov) in enumerate(zip(b, o)):
-            ratio = ov / bv if bv else (1.0 if ov == 0 else math.inf)
-            cells += [f'{bv:.2f}', f'{ov:.2f}', f'{ratio:.3f}']
+            cells += [f'{bv:.2f}', f'{ov:.2f}', ratio_text(ov, bv)]
             kind = 'step0' if key[1] == 0 else 'later'
             if bv:
-                worst[kind] = max(worst.get(kind, 0.0), abs(ratio - 1))
+                worst[kind] = max(worst.get(kind, 0.0), abs(ov / bv - 1))
         lines.append(f'| {key[0]} | {key[1]} | ' + ' | '.join(cells) + ' |')
 
     def largest(kind, what):
@@ -182,6 +189,8 @@ def _report_png(run_dir, ref, ours, pairs, names, metrics):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
+    from .plots import meaningful
     n = len(pairs)
     fig, axes = plt.subplots(1 + n, 2, figsize=(10, 3.6 * (1 + n)), squeeze=False)
     for k, name in enumerate(('content', 'style')):
@@ -189,10 +198,10 @@ def _report_png(run_dir, ref, ours, pairs, names, metrics):
         for stage, color in ((1, 'C0'), (2, 'C1')):
             steps = sorted(s for (st, s) in ours if st == stage)
             if steps:
-                ax.plot(steps, [ours[(stage, s)][k] for s in steps], color=color, lw=1,
-                        label=f'ours, stage {stage}')
+                ax.plot(steps, meaningful([ours[(stage, s)][k] for s in steps]), color=color,
+                        lw=1, label=f'ours, stage {stage}')
             bs = sorted(s for (st, s) in ref if st == stage)
-            ax.plot(bs, [ref[(stage, s)][k] for s in bs], 'o', color=color, ms=4,
+            ax.plot(bs, meaningful([ref[(stage, s)][k] for s in bs]), 'o', color=color, ms=4,
                     label=f'book, stage {stage}')
         ax.set_yscale('log')
         ax.set_title(f'{name} loss')

@@ -3,6 +3,8 @@
 `iterate(cfg)` is the generator every front end consumes; `stylize()` is the
 keyword API on top of it, with a per-iteration callback.
 """
+import difflib
+
 import numpy as np
 
 from . import config as config_mod
@@ -148,6 +150,11 @@ def stylize(content_image, style_image, *, config=None, overrides=None, callback
     sets = [('content_image', content_image), ('style_image', style_image)]
     for k, v in kwargs.items():
         full = leaves.get(k, [])
+        if not full:
+            near = difflib.get_close_matches(k, list(leaves), n=1, cutoff=0.5)
+            hint = (f"; did you mean {near[0]!r} ('{leaves[near[0]][0]}')?" if near
+                    else '; see python scripts/train.py --help-config')
+            raise UserError(f'stylize(): unknown config key {k!r}{hint}')
         if k in _AMBIGUOUS or len(full) != 1:
             where = 'stages.0' if k in config_mod.STAGE else 'section'
             raise UserError(f'stylize(): {k!r} is not an unambiguous config key; pass it as '

@@ -13,7 +13,7 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon, nd
 
-from .errors import UserError
+from .errors import RunFailed
 
 
 class GeneratedImage(gluon.Block):
@@ -27,7 +27,7 @@ class GeneratedImage(gluon.Block):
         return self.weight.data()
 
 
-class NonFiniteLoss(UserError):
+class NonFiniteLoss(RunFailed):
     """The loss became NaN or infinite; the last good image is kept."""
 
 
@@ -87,7 +87,9 @@ def adam_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
             x[:] = clip(x)
         pending.append((i, lr, parts))
         last = i == stage.epochs - 1
-        if last or (i + 1) % sync_every == 0 or i in force_sync:
+        # Step 0 is read on its own: it includes building the graph, which the
+        # progress bar leaves out of its rate.
+        if last or i == 0 or (i + 1) % sync_every == 0 or i in force_sync:
             values = nd.stack(*[p for _, _, p in pending]).asnumpy()
             now = time.perf_counter() - t0
             finite_image = bool(nd.contrib.isfinite(x).min().asscalar())

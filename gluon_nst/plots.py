@@ -6,20 +6,28 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+NOISE_FLOOR = 1e-6     # relative to a term's largest value: float noise, not a loss
+
+
+def meaningful(values):
+    """Values with float-noise entries (e.g. the content term of a run that starts from
+    the content image: ~1e-11) as NaN, so a log axis is scaled by the curves that matter."""
+    v = np.asarray(values, dtype=np.float64)
+    top = np.nanmax(np.abs(v)) if v.size and np.isfinite(v).any() else 0.0
+    return np.where(np.abs(v) > NOISE_FLOOR * top, v, np.nan)
+
+
 def loss_curves(rows, path, title=''):
     """rows: dicts with stage, step, content, style, tv, total (losses.csv rows)."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    offset, ticks = 0, []
-    stages = sorted({int(r['stage']) for r in rows})
-    for st in stages:
-        rs = [r for r in rows if int(r['stage']) == st]
-        x = np.array([offset + int(r['step']) for r in rs])
-        for key, color in (('content', 'C0'), ('style', 'C1'), ('tv', 'C2'), ('total', 'k')):
-            ax.plot(x, [float(r[key]) for r in rs], color=color, lw=1,
-                    label=key if st == stages[0] else None)
-        ticks.append(offset)
-        offset += len(rs)
-    for t in ticks[1:]:
+    stage = np.array([int(r['stage']) for r in rows])
+    x = np.arange(len(rows))                     # steps counted over all stages
+    for key, color in (('content', 'C0'), ('style', 'C1'), ('tv', 'C2'), ('total', 'k')):
+        y = meaningful([float(r[key]) for r in rows])
+        for k, st in enumerate(sorted(set(stage))):
+            on = stage == st
+            ax.plot(x[on], y[on], color=color, lw=1, label=key if k == 0 else None)
+    for t in np.flatnonzero(np.diff(stage)) + 1:
         ax.axvline(t, color='grey', ls=':', lw=1)
     ax.set_yscale('log')
     ax.set_xlabel('step (all stages)')

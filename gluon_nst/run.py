@@ -15,7 +15,7 @@ import time
 
 from . import config as config_mod
 from . import runtime
-from .errors import UserError
+from .errors import RunFailed, RunInterrupted, UserError, interrupt_exit_code
 
 CSV_FIELDS = ['stage', 'step', 'lr', 'content', 'style', 'tv', 'total', 'seconds']
 # Exactly the files a run writes: --overwrite removes these and nothing else.
@@ -56,6 +56,48 @@ def make_run_dir(cfg, overwrite=False, root='runs'):
             continue
 
 
+class SteadyRate:
+    """Work per second over the steps after each stage's first.
+
+    A stage's first step includes building and compiling its graph (seconds for a
+    step that then takes a fraction of one), so counting it made the first ETA of a
+    2-minute run read 23 minutes.  Until a stage's second step is read the rate is
+    unknown (0: tqdm shows '?').
+    """
+
+    def __init__(self):
+        self.work, self.spans = 0.0, {}
+
+    def add(self, stage, step, seconds, work):
+        """seconds: since the stage started, at the end of this step."""
+        if step == 0:
+            self.spans[stage] = [seconds, seconds]
+            return
+        self.spans.setdefault(stage, [0.0, 0.0])[1] = seconds
+        self.work += work
+
+    @property
+    def rate(self):
+        elapsed = sum(end - start for start, end in self.spans.values())
+        return self.work / elapsed if self.work and elapsed > 0 else 0.0
+
+
+def _progress_bar(total, stream, steady):
+    from tqdm import tqdm
+
+    class Bar(tqdm):
+        @property
+        def format_dict(self):
+            d = super().format_dict
+            d['rate'] = steady.rate           # the ETA from steady steps only
+            return d
+
+    # Progress counts pixel-steps: a step costs about its stage's pixel count,
+    # so the ETA holds across coarse-to-fine stages.
+    return Bar(total=total, dynamic_ncols=True, file=stream,
+               bar_format='{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]')
+
+
 class Recorder:
     """Per-iteration callback: CSV, progress, images; `finish` writes the rest."""
 
@@ -71,15 +113,10 @@ class Recorder:
         self.csv = csv.DictWriter(self.csv_file, CSV_FIELDS)
         self.csv.writeheader()
         self.total_steps = sum(st.epochs for st in session.stages)
-        self.bar = None
+        self.bar, self.steady = None, SteadyRate()
         if not quiet:
-            from tqdm import tqdm
-            # Progress counts pixel-steps: a step costs about its stage's pixel count,
-            # so the ETA holds across coarse-to-fine stages.
-            self.bar = tqdm(total=sum(st.epochs * st.width * st.height for st in session.stages),
-                            dynamic_ncols=True, file=self.stream,
-                            bar_format='{desc} {percentage:3.0f}%|{bar}| '
-                                       '[{elapsed}<{remaining}{postfix}]')
+            self.bar = _progress_bar(sum(st.epochs * st.width * st.height for st in session.stages),
+                                     self.stream, self.steady)
         self.write_record('running')
 
     def path(self, name):
@@ -104,6 +141,7 @@ class Recorder:
             if it.step == stage.epochs - 1:
                 save_png(self.last_image, self.path(f'stage{it.stage}.png'))
                 self.write_record('running')
+        self.steady.add(it.stage, it.step, it.seconds, stage.width * stage.height)
         text = f'c {it.content:.3g} s {it.style:.3g} tv {it.tv:.3g}'
         if self.bar is not None:
             self.bar.set_description(f'stage {it.stage}/{len(self.session.stages)} '
@@ -166,23 +204,23 @@ def train(cfg, quiet=False, overwrite=False, stream=None):
     try:
         for it in iterate(cfg, session):
             rec(it)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         rec.finish('interrupted', 'stopped by the user (Ctrl-C or SIGTERM)')
         kept = 'the last good image and the logs are' if rec.last_image is not None else \
             'stopped before the first image was kept; the logs are'
-        raise UserError(f'interrupted: {kept} in {run_dir}') from None
+        raise RunInterrupted(f'interrupted: {kept} in {run_dir}', interrupt_exit_code(e)) from None
     except NonFiniteLoss as e:
         if getattr(e, 'image', None) is not None:
             from .image_io import postprocess, to_uint8
             rec.last_image = to_uint8(postprocess(e.image, rec.convention))
         rec.finish('failed', str(e))
-        raise UserError(f'{e}; outputs in {run_dir}') from None
+        raise RunFailed(f'{e}; outputs in {run_dir}') from None
     except Exception as e:             # out of memory surfaces as MXNetError or MemoryError
         text = str(e).lower()
         if isinstance(e, MemoryError) or 'out of memory' in text or 'bad_alloc' in text:
             msg = 'out of memory: use a smaller image_shape or device: cpu'
             rec.finish('failed', msg)
-            raise UserError(f'{msg}; the last good image and logs are in {run_dir}') from None
+            raise RunFailed(f'{msg}; the last good image and logs are in {run_dir}') from None
         rec.finish('failed', f'{e.__class__.__name__}: {e}')
         raise
     rec.finish('finished')

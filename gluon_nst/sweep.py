@@ -37,6 +37,10 @@ TRAIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SWEEP_KEYS = {'base', 'set', 'grid', 'zip', 'name'}
 
 
+def plural(n, noun):
+    return f'{n} {noun}' if n == 1 else f'{n} {noun}s'
+
+
 def load_sweep(path, extra_sets=()):
     """Return (name, base config path, fixed overrides, list of per-run override dicts)."""
     if not os.path.isfile(path):
@@ -199,8 +203,9 @@ def sweep(path, out=None, workers=0, threads=0, executor='local', address=None,
         if os.path.exists(os.path.join(d, 'sweep_error.txt')):
             os.remove(os.path.join(d, 'sweep_error.txt'))
         todo.append((cmd, d))
-    log(f'sweep {name}: {len(runs)} runs, {len(runs) - len(todo)} already done, '
-        f'{len(todo)} to run ({executor}: {workers} at a time x {threads} threads) -> {out}')
+    log(f'sweep {name}: {plural(len(runs), "run")}, {len(runs) - len(todo)} already done, '
+        f'{len(todo)} to run ({executor}: {workers} at a time x {plural(threads, "thread")}) '
+        f'-> {out}')
     t0 = time.time()
     results = execute_ray(todo, address, threads) if executor == 'ray' else \
         execute_local(todo, workers)

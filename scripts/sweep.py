@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 
-from gluon_nst.errors import UserError  # noqa: E402
+from gluon_nst.errors import UserError, interrupt_exit_code  # noqa: E402
 
 
 def main(argv=None):
@@ -36,10 +36,10 @@ def main(argv=None):
         print(f'results: {out}/results.csv, {out}/contact_sheet.png')
     except UserError as e:
         print(f'error: {e}', file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
+        return e.exit_code
+    except KeyboardInterrupt as e:
         print('error: sweep interrupted; run the same command again to continue', file=sys.stderr)
-        return 2
+        return interrupt_exit_code(e)
     return 0
 
 

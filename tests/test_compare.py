@@ -17,6 +17,13 @@ def test_book_losses_parse(d2l):
     assert len(ref) == 16
 
 
+def test_ratio_text():
+    assert compare.ratio_text(2.6e-11, 0.0) == '-'
+    assert compare.ratio_text(0.0, 0.0) == '-'
+    assert compare.ratio_text(3.0, 2.0) == '1.500'
+    assert compare.ratio_text(0.5, 0.0) == 'inf'
+
+
 def test_psnr():
     a = np.zeros((4, 4, 3), np.uint8)
     assert compare.psnr(a, a) == float('inf')
@@ -34,7 +41,8 @@ def test_report_on_a_short_run(tmp_path, d2l, vgg_h5):
     report = compare.compare_run(run_dir, d2l)
     text = open(report).read()
     step0 = [ln for ln in text.splitlines() if ln.startswith('| 1 | 0 |')][0].split('|')[3:-1]
-    book_c, ours_c, _, book_s, ours_s, ratio_s, book_tv, ours_tv, ratio_tv = step0
+    book_c, ours_c, ratio_c, book_s, ours_s, ratio_s, book_tv, ours_tv, ratio_tv = step0
+    assert ratio_c.strip() == '-'                    # 0.00 against 0.00: no ratio, not inf
     assert (float(book_s), float(book_tv)) == (372.72, 2.13)
     assert float(ours_s) == pytest.approx(float(ratio_s) * 372.72, rel=2e-3)
     assert 0.95 < float(ratio_s) < 1.05 and 0.99 < float(ratio_tv) < 1.01   # calibrated step 0

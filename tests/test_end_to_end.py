@@ -56,7 +56,10 @@ def test_two_stage_run_writes_everything_and_loss_falls(small_cfg, tmp_path):
         [(1, i) for i in range(8)] + [(2, i) for i in range(4)]
     s1 = [float(r['total']) for r in rows if r['stage'] == '1']
     assert s1[-1] < 0.7 * s1[0]
-    assert float(rows[0]['content']) == 0.0            # starts from the content image
+    # Starts from the content image: step 0's content term is float noise (the targets and
+    # the compiled graph run different oneDNN kernels), far below the terms that follow.
+    contents = [float(r['content']) for r in rows if r['stage'] == '1']
+    assert abs(contents[0]) < 1e-6 * max(contents[1:])
     lrs = [float(r['lr']) for r in rows if r['stage'] == '1']
     assert lrs == pytest.approx([0.05] * 6 + [0.005] * 2)
     secs = [float(r['seconds']) for r in rows if r['stage'] == '1']
@@ -106,6 +109,9 @@ def test_stylize_api_with_callback(small_cfg):
     assert [it.step for it in seen] == [0, 1, 2]
     with pytest.raises(UserError, match='unambiguous'):
         stylize('a', 'b', name='x')
+    with pytest.raises(UserError, match=r"unknown config key 'styel_weight'; did you mean "
+                                        r"'style_weight' \('loss.style_weight'\)\?"):
+        stylize('a', 'b', styel_weight=1)
 
 
 def test_cli_run_and_existing_output_folder(small_cfg, tmp_path):
@@ -139,7 +145,7 @@ def test_cli_bad_input_is_one_line(small_cfg, args, msg):
 def test_non_finite_loss_stops_cleanly_and_keeps_outputs(small_cfg, tmp_path):
     out = tmp_path / 'nan'
     r = run_cli(small_cfg, '--quiet', '--set', 'loss.style_weight=1e300', '-o', str(out))
-    assert r.returncode == 2 and 'non-finite' in r.stderr and 'Traceback' not in r.stderr
+    assert r.returncode == 1 and 'non-finite' in r.stderr and 'Traceback' not in r.stderr
     rec = json.load(open(out / 'record.json'))
     assert rec['status'] == 'failed' and 'non-finite' in rec['error']
     assert (out / 'result.png').exists() and (out / 'losses.csv').exists()
@@ -158,7 +164,9 @@ def test_ctrl_c_or_sigterm_keeps_last_image_and_logs(small_cfg, tmp_path, sig):
         time.sleep(0.5)
     p.send_signal(sig)
     _, err = p.communicate(timeout=60)
-    assert p.returncode == 2 and 'interrupted' in err and 'Traceback' not in err
+    # The shell's conventions (128 + signal), so a scheduler tells them from bad input (2).
+    assert p.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[sig], err
+    assert 'interrupted' in err and 'Traceback' not in err
     rec = json.load(open(out / 'record.json'))
     assert rec['status'] == 'interrupted'
     assert (out / 'result.png').exists() and (out / 'losses.png').exists()

@@ -78,6 +78,7 @@ def test_local_sweep_resumes_and_records_failures(tmp_path, d2l, vgg_h5):
     logs.clear()
     sweep.sweep(p, out, workers=2, threads=1, log=logs.append)
     assert '4 runs, 3 already done, 1 to run' in logs[0]
+    assert '2 at a time x 1 thread)' in logs[0]
     assert os.path.getmtime(kept) == mtime
     assert [r['status'] for r in rows(out)] == [r['status'] for r in table]
     # Other overrides for the same folders: nothing stale is reused.
