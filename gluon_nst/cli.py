@@ -1,8 +1,14 @@
-"""Command-line front ends.  Errors the user can fix print one line, exit 2."""
+"""The command line: `gluon-nst train|sweep|compare|bench` (and scripts/*.py).
+
+Errors the user can fix print one line; exit codes: 0 done, 1 the run failed
+(outputs kept), 2 bad input, 130 Ctrl-C, 143 SIGTERM (see errors.py).
+"""
 import argparse
 import sys
 
 from .errors import EXIT_BAD_INPUT, Terminated, UserError, interrupt_exit_code
+
+COMMANDS = ('train', 'sweep', 'compare', 'bench')
 
 
 def _fail(msg, code=EXIT_BAD_INPUT):
@@ -10,20 +16,22 @@ def _fail(msg, code=EXIT_BAD_INPUT):
     return code
 
 
-def train_parser():
-    p = argparse.ArgumentParser(
-        prog='train.py', description='Neural style transfer (D2L / Gatys) from a YAML config.')
-    p.add_argument('config', nargs='?', help='YAML config (see configs/)')
-    p.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
-                   help='override a config key, e.g. --set loss.style_weight=1e4 '
-                        '--set stages.0.epochs=50 (repeatable)')
-    p.add_argument('--output', '-o', help='run folder (default: runs/<config name>[-N])')
-    p.add_argument('--overwrite', action='store_true', help='reuse a non-empty --output folder')
-    p.add_argument('--quiet', '-q', action='store_true', help='log lines instead of a progress bar')
-    p.add_argument('--compare', action='store_true',
-                   help='write the reproduction report against the book after the run')
-    p.add_argument('--help-config', action='store_true', help='list every config key and exit')
-    return p
+def _guard(fn, args, interrupted='interrupted before the run started; nothing was written'):
+    """Run a command: one-line errors, the exit code of what stopped it."""
+    previous = _sigterm_as_interrupt()
+    try:
+        return fn(args)
+    except UserError as e:
+        return _fail(str(e), e.exit_code)
+    except KeyboardInterrupt as e:
+        return _fail(interrupted, interrupt_exit_code(e))
+    except OSError as e:               # a file or folder the checks did not name
+        where = f' {e.filename}' if e.filename else ''
+        return _fail(f'cannot access{where}: {e.strerror or e}')
+    finally:
+        if previous is not None:
+            import signal
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _sigterm_as_interrupt():
@@ -38,42 +46,134 @@ def _sigterm_as_interrupt():
         return None
 
 
-def main_train(argv=None):
-    args = train_parser().parse_args(argv)
-    previous = _sigterm_as_interrupt()
-    try:
-        return _train(args)
-    finally:
-        if previous is not None:
-            import signal
-            signal.signal(signal.SIGTERM, previous)
+# ---- train -----------------------------------------------------------------
+
+def train_parser(prog='gluon-nst train'):
+    from . import methods
+    p = argparse.ArgumentParser(
+        prog=prog, description='Run a YAML config: its method: key picks what runs '
+                               f'({", ".join(methods.names())}; default style).')
+    p.add_argument('config', nargs='?', help='YAML config (see configs/)')
+    p.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
+                   help='override a config key, e.g. --set loss.style_weight=1e4 '
+                        '--set stages.0.epochs=50 (repeatable)')
+    p.add_argument('--output', '-o', help='run folder (default: runs/<config name>[-N])')
+    p.add_argument('--overwrite', action='store_true', help='reuse a non-empty --output folder')
+    p.add_argument('--quiet', '-q', action='store_true', help='log lines instead of a progress bar')
+    p.add_argument('--compare', action='store_true',
+                   help='style: write the reproduction report against the book after the run')
+    p.add_argument('--help-config', nargs='?', const='style', metavar='METHOD',
+                   help='list every config key of METHOD (default style) and exit')
+    return p
 
 
 def _train(args):
-    try:
-        from . import config, runtime
-        if args.help_config:
-            print(config.describe())
-            return 0
-        if not args.config:
-            return _fail('give a config file, e.g. python scripts/train.py configs/preview.yaml')
-        overrides = list(args.overrides)
-        if args.output:
-            overrides.append(('output.dir', args.output))      # a path, not YAML
-        cfg = config.load(args.config, overrides)
-        runtime.configure_threads(cfg['threads'])     # before MXNet is imported
-        from .run import train
-        run_dir = train(cfg, quiet=args.quiet, overwrite=args.overwrite)
-        print(f'done: {run_dir}/result.png (losses.csv, losses.png, sheet.png, record.json)')
-        if args.compare:
-            from .compare import compare_run
-            print(f'report: {compare_run(run_dir)}')
+    from . import config, runtime
+    if args.help_config:
+        print(config.describe(args.help_config))
         return 0
+    if not args.config:
+        return _fail('give a config file, e.g. python scripts/train.py configs/style/preview.yaml')
+    overrides = list(args.overrides)
+    if args.output:
+        overrides.append(('output.dir', args.output))      # a path, not YAML
+    cfg = config.load(args.config, overrides)
+    runtime.configure_threads(cfg['threads'])     # before MXNet is imported
+    from .run import train
+    run_dir = train(cfg, quiet=args.quiet, overwrite=args.overwrite)
+    print(f'done: {run_dir}/result.png (losses.csv, losses.png, sheet.png, record.json)')
+    if args.compare:
+        if cfg['method'] != 'style':
+            return _fail('--compare is for the style method (the book\'s figures)')
+        from .style.compare import compare_run
+        print(f'report: {compare_run(run_dir)}')
+    return 0
+
+
+def main_train(argv=None, prog='train.py'):
+    return _guard(_train, train_parser(prog).parse_args(argv))
+
+
+# ---- sweep -----------------------------------------------------------------
+
+def sweep_parser(prog='gluon-nst sweep'):
+    ap = argparse.ArgumentParser(prog=prog, description='Run a sweep of config overrides '
+                                 '(a grid and zipped lists) of any method\'s config.')
+    ap.add_argument('sweep', help='sweep YAML (see configs/sweeps/)')
+    ap.add_argument('--out', help='sweep folder (default: runs/sweeps/<name>)')
+    ap.add_argument('--workers', type=int, default=0, help='runs at a time (default: fit the cores)')
+    ap.add_argument('--threads', type=int, default=0, help='threads per run (default: cores / workers)')
+    ap.add_argument('--executor', choices=['local', 'ray'], default='local')
+    ap.add_argument('--address', default=None, help='Ray cluster address (with --executor ray)')
+    ap.add_argument('--retry-failed', action='store_true', help='run failed runs again')
+    ap.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
+                    help='override for every run (e.g. --set stages.0.epochs=20)')
+    return ap
+
+
+def _sweep(a):
+    from .sweep import sweep
+    out = sweep(a.sweep, a.out, a.workers, a.threads, a.executor, a.address,
+                a.retry_failed, a.overrides)
+    print(f'results: {out}/results.csv, {out}/contact_sheet.png')
+    return 0
+
+
+def main_sweep(argv=None, prog='sweep.py'):
+    return _guard(_sweep, sweep_parser(prog).parse_args(argv),
+                  'sweep interrupted; run the same command again to continue')
+
+
+# ---- compare ---------------------------------------------------------------
+
+def _compare(a):
+    from .style.compare import compare_run
+    print(f'report: {compare_run(a.run_dir, a.book)}')
+    return 0
+
+
+def main_compare(argv=None, prog='compare.py'):
+    ap = argparse.ArgumentParser(prog=prog, description='Compare a run of configs/rainier.yaml '
+                                 'with the book\'s logged losses and figures.')
+    ap.add_argument('run_dir')
+    ap.add_argument('--book', help='folder with press_losses.txt and book/ (default: found '
+                                   'from the run\'s content image, or $GLUON_NST_SHARED/d2l)')
+    return _guard(_compare, ap.parse_args(argv))
+
+
+# ---- bench -----------------------------------------------------------------
+
+def main_bench(argv=None, prog='gluon-nst bench'):
+    """`bench [METHOD] [options]`: the method's own benchmark (default style)."""
+    import importlib
+
+    from . import methods
+    argv = list(sys.argv[1:] if argv is None else argv)
+    method = argv.pop(0) if argv and not argv[0].startswith('-') else 'style'
+    try:
+        methods.get(method)
+        module = importlib.import_module(f'{__package__}.{methods.PACKAGES[method]}.bench')
     except UserError as e:
-        return _fail(str(e), e.exit_code)
-    except KeyboardInterrupt as e:
-        return _fail('interrupted before the run started; nothing was written',
-                     interrupt_exit_code(e))
-    except OSError as e:               # a file or folder the checks above did not name
-        where = f' {e.filename}' if e.filename else ''
-        return _fail(f'cannot access{where}: {e.strerror or e}')
+        return _fail(str(e).replace("config key 'method': ", 'bench: '))
+    except ModuleNotFoundError:
+        return _fail(f'the {method} method has no benchmark yet')
+    return module.main(argv) or 0
+
+
+# ---- gluon-nst -------------------------------------------------------------
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ('-h', '--help') or argv[0] not in COMMANDS:
+        print('usage: gluon-nst {train,sweep,compare,bench} ...\n\n'
+              '  train CONFIG [--set KEY=VALUE ...]   run any method\'s config '
+              '(--help-config METHOD lists its keys)\n'
+              '  sweep SWEEP                          a grid of overrides of any config\n'
+              '  compare RUN                          style: a run against the book\n'
+              '  bench [METHOD] [...]                 benchmarks (default: style)',
+              file=sys.stderr if argv and argv[0] not in ('-h', '--help') else sys.stdout)
+        return 0 if argv and argv[0] in ('-h', '--help') else EXIT_BAD_INPUT
+    command, rest = argv[0], argv[1:]
+    prog = f'gluon-nst {command}'
+    return {'train': main_train, 'sweep': main_sweep, 'compare': main_compare,
+            'bench': main_bench}[command](rest, prog=prog)

@@ -1,7 +1,10 @@
-"""Run configuration: the schema (the one source of defaults), YAML loading,
-`--set key.path=value` overrides, and validation before any work starts.
+"""Run configuration for every method: YAML loading, `--set key.path=value`
+overrides, and validation before any work starts.
 
-The defaults are the book's (D2L press edition) numbers.
+A config's top-level `method:` key (default `style`) picks the method; the
+method's schema (its package's `schema.py`, the one source of its defaults)
+says which keys exist, their types, ranges and help.  Keys every method has
+(name, seed, device, threads, output.dir, ...) are built here.
 """
 import copy
 import difflib
@@ -11,100 +14,53 @@ import yaml
 
 from .errors import UserError
 
+DEFAULT_METHOD = 'style'
+
 
 class Field:
-    """One config value: its default, type, allowed range and a help line."""
+    """One config value: its default, type, allowed range and a help line.
+
+    kind: int, float, bool, str, path, choice, device, floats, shape, items (a list
+    of mappings validated by `item`), or custom.  `convert(value)`, if given, runs
+    after the kind's checks and returns the normalised value (ValueError: the text
+    says what was expected).  `words` (kind path) are values that are not paths
+    (e.g. init: content).
+    """
 
     def __init__(self, default, kind, help='', choices=None, lo=None, hi=None,
-                 nullable=False, required=False, lo_open=False):
+                 nullable=False, required=False, lo_open=False, words=(), convert=None,
+                 item=None, check_item=None):
         self.default, self.kind, self.help = default, kind, help
         self.choices, self.lo, self.hi = choices, lo, hi
         self.nullable, self.required, self.lo_open = nullable, required, lo_open
+        self.words, self.convert = tuple(words), convert
+        self.item, self.check_item = item, check_item
 
 
-STAGE = {
-    'image_shape': Field([300, 200], 'shape', 'image [width, height] of this stage',
-                         nullable=True),
-    'longest_side': Field(None, 'int', 'instead of image_shape: longest side in pixels, '
-                          'the other from the content aspect ratio', lo=16, nullable=True),
-    'style_longest_side': Field(None, 'int', 'style image at this longest side, aspect kept '
-                                '(default: stretched to the stage shape, as the book)', lo=16,
-                                nullable=True),
-    'epochs': Field(500, 'int', 'optimisation steps (L-BFGS: rounds)', lo=1),
-    'lr': Field(0.01, 'float', 'learning rate (Adam)', lo=0, lo_open=True),
-    'lr_decay_epoch': Field(200, 'int', 'multiply lr by lr_decay_factor after step i '
-                            'when i % lr_decay_epoch == 0 and i != 0 (0: never)', lo=0),
-    'lr_decay_factor': Field(0.1, 'float', 'lr decay factor', lo=0, hi=1, lo_open=True),
-}
+def common_fields(run_name_help='run name (default: the config file name)'):
+    """The keys every method's schema starts with."""
+    from . import methods
+    return {
+        'method': Field(DEFAULT_METHOD, 'choice', 'what to run: ' + ', '.join(methods.names()),
+                        choices=methods.names()),
+        'name': Field(None, 'str', run_name_help, nullable=True),
+        'seed': Field(0, 'int', 'random seed', lo=0),
+        'device': Field('auto', 'device', 'auto, cpu or gpu:N'),
+        'threads': Field(0, 'int', 'CPU threads (0: every core)', lo=0),
+    }
 
-SCHEMA = {
-    'name': Field(None, 'str', 'run name (default: the config file name)', nullable=True),
-    'content_image': Field(None, 'path', 'content image file', required=True),
-    'style_image': Field(None, 'path', 'style image file', required=True),
-    'seed': Field(0, 'int', 'random seed (noise init)', lo=0),
-    'device': Field('auto', 'device', 'auto, cpu or gpu:N'),
-    'threads': Field(0, 'int', 'CPU threads for MXNet (0: every core)', lo=0),
-    'init': Field('content', 'init', 'starting image: content, noise, or an image file'),
-    'weights': {
-        'source': Field('caffe-vgg19', 'choice', 'pretrained VGG-19 weights',
-                        choices=['caffe-vgg19', 'mxnet-zoo']),
-        'path': Field(None, 'path', 'local weights file or folder (else $GLUON_NST_WEIGHTS, '
-                      'the cache, a download)', nullable=True),
-        'feature_scale': Field('calibrated', 'scale', "per-layer feature divisors: 'calibrated', "
-                               "'none', a number, or a list (one per content+style layer)"),
-    },
-    'preprocess': {
-        'convention': Field('book', 'choice', 'image representation the optimiser sees: book '
-                            '(RGB 0..1, ImageNet mean/std), caffe (BGR 0..255 minus means) or '
-                            'rgb01 (RGB 0..1)', choices=['book', 'caffe', 'rgb01']),
-    },
-    'layers': {
-        'content': Field([25], 'layers', 'content layers: indices or names (conv4_2, relu4_2, '
-                         'block4_conv2)'),
-        'style': Field([0, 5, 10, 19, 28], 'layers', 'style layers: indices or names'),
-        'content_weights': Field(None, 'floats', 'per content layer multipliers', nullable=True),
-        'style_weights': Field(None, 'floats', 'per style layer multipliers', nullable=True),
-        'average': Field(False, 'bool', 'divide each term by its number of layers'),
-    },
-    'loss': {
-        'content_weight': Field(1.0, 'float', 'content loss weight', lo=0),
-        'style_weight': Field(1e3, 'float', 'style loss weight', lo=0),
-        'tv_weight': Field(10.0, 'float', 'total-variation loss weight', lo=0),
-        'content_reduction': Field('mean', 'choice', 'content: mean or sum of squares',
-                                   choices=['mean', 'sum']),
-        'gram_norm': Field('chw', 'choice', 'Gram divisor: chw (book), hw (locations), none',
-                           choices=['chw', 'hw', 'none']),
-        'style_reduction': Field('mean', 'choice', 'style: mean, sum, or keras '
-                                 '(sum / (4 * 3^2 * (H*W)^2))', choices=['mean', 'sum', 'keras']),
-        'tv_form': Field('l1_mean', 'choice', 'TV: l1_mean (book) or keras (power form)',
-                         choices=['l1_mean', 'keras']),
-        'tv_power': Field(1.25, 'float', 'exponent of the keras TV form', lo=0, lo_open=True),
-    },
-    'optimizer': {
-        'name': Field('adam', 'choice', 'adam (gluon.Trainer) or lbfgs (scipy L-BFGS-B)',
-                      choices=['adam', 'lbfgs']),
-        'beta1': Field(0.9, 'float', 'Adam beta1', lo=0, hi=1),
-        'beta2': Field(0.999, 'float', 'Adam beta2', lo=0, hi=1),
-        'epsilon': Field(1e-8, 'float', 'Adam epsilon', lo=0, lo_open=True),
-        'clip': Field(False, 'bool', 'clip the image to the valid pixel range after every step'),
-        'keep_best': Field(False, 'bool', 'keep the lowest-loss image as the result'),
-        'lbfgs_maxfun': Field(20, 'int', 'L-BFGS function evaluations per round', lo=1),
-        'lbfgs_history': Field(10, 'int', 'L-BFGS memory (corrections kept)', lo=1),
-    },
-    'stages': Field(None, 'stages', 'coarse-to-fine stages (default: one stage of stage defaults)'),
-    'output': {
+
+def output_fields(**extra):
+    """The `output` section: the run folder and logging, plus a method's own keys."""
+    return {
         'dir': Field(None, 'path', 'run folder (default: runs/<name>, numbered if taken)',
                      nullable=True),
-        'save_every': Field(0, 'int', 'also save the image every N steps (0: per stage only)', lo=0),
-        'sync_every': Field(10, 'int', 'read losses from the device every N steps', lo=1),
         'log_every': Field(50, 'int', 'with --quiet: print a log line every N steps', lo=1),
-    },
-}
-
-PATH_KEYS = ('content_image', 'style_image', 'weights.path', 'output.dir')
+        **extra,
+    }
 
 
-def _flat_keys(schema=SCHEMA, prefix=''):
+def _flat_keys(schema, prefix=''):
     for k, v in schema.items():
         if isinstance(v, dict):
             yield from _flat_keys(v, prefix + k + '.')
@@ -112,17 +68,24 @@ def _flat_keys(schema=SCHEMA, prefix=''):
             yield prefix + k
 
 
-def defaults():
-    def build(schema):
-        return {k: build(v) if isinstance(v, dict) else copy.deepcopy(v.default)
-                for k, v in schema.items()}
-    cfg = build(SCHEMA)
-    cfg['stages'] = [stage_defaults()]
-    return cfg
+def _fields(schema, prefix=''):
+    for k, v in schema.items():
+        if isinstance(v, dict):
+            yield from _fields(v, prefix + k + '.')
+        else:
+            yield prefix + k, v
 
 
-def stage_defaults():
-    return {k: copy.deepcopy(f.default) for k, f in STAGE.items()}
+def defaults(schema):
+    def build(s):
+        return {k: build(v) if isinstance(v, dict) else _default(v) for k, v in s.items()}
+    return build(schema)
+
+
+def _default(f):
+    if f.kind == 'items' and f.default is None:
+        return [defaults(f.item)]
+    return copy.deepcopy(f.default)
 
 
 def _suggest(key, options, prefix=''):
@@ -138,7 +101,7 @@ def _range_text(f):
     return ' and '.join(t for t in (lo, hi) if t)
 
 
-def _yaml_number(v):
+def yaml_number(v):
     """YAML 1.1 reads 1e4 (no dot) as a string; for number keys it means 10000."""
     if isinstance(v, str):
         try:
@@ -148,79 +111,72 @@ def _yaml_number(v):
     return v
 
 
+def _is_number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def _check_value(key, f, v):
     """Validate and normalise one value; raise UserError naming the key."""
     def bad(expect):
         raise UserError(f"config key '{key}': got {v!r}, expected {expect}")
 
     if v is None:
-        if f.nullable or (f.kind in ('path', 'floats', 'stages') and not f.required):
+        if f.nullable or (f.kind in ('path', 'floats') and not f.required):
             return None
         bad(f'a value ({f.help})')
     if f.kind == 'int':
         if isinstance(v, bool) or not isinstance(v, int):
             bad('an integer')
     elif f.kind == 'float':
-        v = _yaml_number(v)
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        v = yaml_number(v)
+        if not _is_number(v):
             bad('a number')
         v = float(v)
     elif f.kind == 'bool':
         if not isinstance(v, bool):
             bad('true or false')
-    elif f.kind in ('str', 'path'):
+    elif f.kind == 'str':
         if not isinstance(v, str) or not v:
             bad('a non-empty string')
+    elif f.kind == 'path':
+        if not isinstance(v, str) or not v:
+            bad(' or '.join(repr(w) for w in f.words) + ' or a path' if f.words
+                else 'a non-empty string')
     elif f.kind == 'choice':
         if v not in f.choices:
-            bad('one of ' + ', '.join(map(str, f.choices)))
+            near = difflib.get_close_matches(str(v), [str(c) for c in f.choices], n=1)
+            bad('one of ' + ', '.join(map(str, f.choices))
+                + (f" (did you mean '{near[0]}'?)" if near else ''))
     elif f.kind == 'device':
         ok = v in ('auto', 'cpu') or (isinstance(v, str) and v.startswith('gpu:')
                                       and v[4:].isdigit())
         if not ok:
             bad("'auto', 'cpu' or 'gpu:N'")
-    elif f.kind == 'init':
-        if not isinstance(v, str) or not v:
-            bad("'content', 'noise' or an image file")
-        if v not in ('content', 'noise') and not os.path.isfile(v):
-            bad("'content', 'noise' or an existing image file")
-    elif f.kind == 'layers':
-        v = [v] if isinstance(v, (int, str)) and not isinstance(v, bool) else v
-        if not isinstance(v, list) or not all(isinstance(x, (int, str)) and not isinstance(x, bool)
-                                              for x in v):
-            bad('a list of layer indices or names')
-        from .network import layer_index
-        try:
-            v = [layer_index(x) for x in v]
-        except UserError as e:
-            raise UserError(f"config key '{key}': {e}") from None
     elif f.kind == 'floats':
-        v = [_yaml_number(x) for x in v] if isinstance(v, list) else v
-        if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                              for x in v):
+        v = [yaml_number(x) for x in v] if isinstance(v, list) else v
+        if not isinstance(v, list) or not all(_is_number(x) for x in v):
             bad('a list of numbers')
         v = [float(x) for x in v]
-    elif f.kind == 'scale':
-        if v in ('calibrated', 'none'):
-            return v
-        v = [_yaml_number(x) for x in v] if isinstance(v, list) else _yaml_number(v)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
-            return float(v)
-        if isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                             and x > 0 for x in v):
-            return [float(x) for x in v]
-        bad("'calibrated', 'none', a positive number or a list of them")
     elif f.kind == 'shape':
         if (not isinstance(v, list) or len(v) != 2
                 or not all(isinstance(x, int) and not isinstance(x, bool) for x in v)):
             bad('[width, height] as two integers')
-        if min(v) < 16:
-            bad('a width and height of at least 16 pixels (VGG-19 halves the image 4 times)')
+        if f.lo is not None and min(v) < f.lo:
+            bad(f'a width and height of at least {f.lo} pixels ({f.help})')
+        return v
     if f.kind in ('int', 'float') and v is not None:
         if f.lo is not None and (v < f.lo or (f.lo_open and v == f.lo)):
             bad('a value ' + _range_text(f))
         if f.hi is not None and v > f.hi:
             bad('a value ' + _range_text(f))
+    if f.convert is not None:
+        # convert(v) returns the normalised value; ValueError(expected) or UserError.
+        try:
+            return f.convert(v)
+        except ValueError as e:
+            bad(str(e))
+        except UserError as e:
+            raise UserError(f"config key '{key}': {e}") from None
     return v
 
 
@@ -235,52 +191,49 @@ def _validate_section(data, schema, prefix, out):
         f = schema[k]
         if isinstance(f, dict):
             _validate_section(v if v is not None else {}, f, key + '.', out[k])
-        elif f.kind == 'stages':
-            out[k] = _validate_stages(v, key)
+        elif f.kind == 'items':
+            out[k] = _validate_items(v, f, key)
         else:
             out[k] = _check_value(key, f, v)
 
 
-def _validate_stages(stages, key):
-    if stages is None:
-        return [stage_defaults()]
-    if not isinstance(stages, list) or not stages:
-        raise UserError(f"config key '{key}': expected a non-empty list of stages")
+def _validate_items(items, f, key):
+    """A list of mappings (e.g. stages), each completed from the item schema's defaults."""
+    if items is None:
+        return [defaults(f.item)]
+    if not isinstance(items, list) or not items:
+        raise UserError(f"config key '{key}': expected a non-empty list of mappings")
     out = []
-    for i, st in enumerate(stages):
-        s = stage_defaults()
-        if st is None:
-            st = {}
-        if not isinstance(st, dict):
-            raise UserError(f"config key '{key}.{i}': expected a mapping of stage keys")
-        _validate_section(st, STAGE, f'{key}.{i}.', s)
-        if st.get('longest_side') is not None and 'image_shape' in st and st['image_shape']:
-            raise UserError(f"config key '{key}.{i}': give image_shape or longest_side, not both")
-        if s['longest_side'] is not None:
-            s['image_shape'] = None
-        elif s['image_shape'] is None:
-            raise UserError(f"config key '{key}.{i}': give image_shape [W, H] or longest_side")
-        out.append(s)
+    for i, raw in enumerate(items):
+        raw = {} if raw is None else raw
+        if not isinstance(raw, dict):
+            raise UserError(f"config key '{key}.{i}': expected a mapping of keys")
+        item = defaults(f.item)
+        _validate_section(raw, f.item, f'{key}.{i}.', item)
+        if f.check_item:
+            f.check_item(raw, item, f'{key}.{i}')
+        out.append(item)
     return out
 
 
-def _set_path(cfg, dotted, value):
+def _set_path(cfg, schema, dotted, value):
     """Apply one override; list items are addressed by index (stages.1.epochs)."""
     parts = dotted.split('.')
-    node, schema = cfg, SCHEMA
+    node = cfg
     for i, p in enumerate(parts[:-1]):
         if isinstance(node, list):
             if not p.isdigit() or int(p) >= len(node):
                 raise UserError(f"--set {dotted}: '{'.'.join(parts[:i])}' has no item {p} "
                                 f"(it has {len(node)}, numbered from 0)")
             node = node[int(p)]
+            schema = schema.item if isinstance(schema, Field) else None
         else:
             if p not in node or not isinstance(node[p], (dict, list)):
                 # Every section the schema allows here, not only those the file has.
                 options = {k for k, v in node.items() if isinstance(v, (dict, list))}
                 if isinstance(schema, dict):
-                    options |= {k for k, v in schema.items() if isinstance(v, dict)}
-                    options |= {'stages'} if schema is SCHEMA else set()
+                    options |= {k for k, v in schema.items()
+                                if isinstance(v, dict) or (isinstance(v, Field) and v.kind == 'items')}
                 raise UserError(f"--set {dotted}: unknown section '{p}'" + _suggest(p, options))
             node = node[p]
             schema = schema.get(p) if isinstance(schema, dict) else None
@@ -305,75 +258,108 @@ def parse_override(text):
     return key.strip(), value
 
 
-def _resolve_paths(data, base):
+def _path_fields(schema):
+    return {k: f for k, f in _fields(schema) if f.kind == 'path'}
+
+
+def _resolve_paths(data, schema, base):
     """Make relative paths absolute against `base` (the config file's folder or the cwd)."""
-    for dotted in PATH_KEYS:
+    for dotted, f in _path_fields(schema).items():
         node, parts = data, dotted.split('.')
         for p in parts[:-1]:
             node = node.get(p) if isinstance(node, dict) else None
-        if isinstance(node, dict) and isinstance(node.get(parts[-1]), str):
-            node[parts[-1]] = _abs(node[parts[-1]], base)
-    if isinstance(data.get('init'), str) and data['init'] not in ('content', 'noise'):
-        data['init'] = _abs(data['init'], base)
+        value = node.get(parts[-1]) if isinstance(node, dict) else None
+        if isinstance(value, str) and value not in f.words:
+            node[parts[-1]] = abs_path(value, base)
+        elif isinstance(value, list):          # a list of paths (several style images)
+            node[parts[-1]] = [abs_path(v, base) if isinstance(v, str) and v not in f.words
+                               else v for v in value]
 
 
-def _abs(path, base):
+def abs_path(path, base):
     path = os.path.expanduser(os.path.expandvars(path))
     return path if os.path.isabs(path) else os.path.normpath(os.path.join(base, path))
+
+
+def method_of(raw):
+    from . import methods
+    name = raw.get('method') if isinstance(raw, dict) else None
+    return methods.get(name or DEFAULT_METHOD)
 
 
 def load(path=None, overrides=(), data=None):
     """Load, override and validate a config.  Returns a complete nested dict."""
     raw = {}
     if path is not None:
-        if not os.path.isfile(path):
-            raise UserError(f'config file {path} does not exist: give the path of a YAML file '
-                            '(see configs/)')
-        try:
-            with open(path) as f:
-                raw = yaml.safe_load(f) or {}
-        except OSError as e:
-            raise UserError(f'config file {path} cannot be read ({e.strerror}): check its '
-                            'permissions') from None
-        except yaml.YAMLError as e:
-            mark = getattr(e, 'problem_mark', None)
-            where = f' at line {mark.line + 1}' if mark else ''
-            raise UserError(f'config file {path} is not valid YAML{where}: '
-                            f'{getattr(e, "problem", e)}') from None
-        if not isinstance(raw, dict):
-            raise UserError(f'config file {path} must be a YAML mapping of keys to values')
-        _resolve_paths(raw, os.path.dirname(os.path.abspath(path)))
+        raw = read_yaml(path, 'config file')
+        _resolve_paths(raw, method_of(raw).schema, os.path.dirname(os.path.abspath(path)))
         raw.setdefault('name', os.path.splitext(os.path.basename(path))[0])
     if data:
         raw = _merge(raw, data)
-    for text in overrides:
-        key, value = parse_override(text) if isinstance(text, str) else text
-        if key.startswith('stages.') and not raw.get('stages'):
-            raw['stages'] = [stage_defaults()]
-        if (key in PATH_KEYS or key == 'init') and isinstance(value, str) \
-                and value not in ('content', 'noise'):
-            value = _abs(value, os.getcwd())     # paths on the command line: from the cwd
-        _ensure_sections(raw, key)
-        _set_path(raw, key, value)
-    cfg = defaults()
-    _validate_section(raw, SCHEMA, '', cfg)
-    for key in ('content_image', 'style_image'):
-        if cfg[key] is None:
+    pairs = [parse_override(t) if isinstance(t, str) else t for t in overrides]
+    for key, value in pairs:                # the method first: it decides the schema
+        if key == 'method':
+            raw['method'] = value
+    method = method_of(raw)
+    paths = _path_fields(method.schema)
+    for key, value in pairs:
+        f = paths.get(key)
+        if f is not None and isinstance(value, str) and value not in f.words:
+            value = abs_path(value, os.getcwd())     # paths on the command line: from the cwd
+        _ensure_sections(raw, method.schema, key)
+        _set_path(raw, method.schema, key, value)
+    cfg = defaults(method.schema)
+    _validate_section(raw, method.schema, '', cfg)
+    for key, f in _fields(method.schema):
+        if f.required and _get(cfg, key) is None:
             raise UserError(f"config: '{key}' is required: set it in the YAML file or with "
                             f"--set {key}=PATH")
-    _check_layer_weights(cfg)
+    method.check(cfg)
     return cfg
 
 
-def _ensure_sections(raw, dotted):
-    """Create the intermediate mappings an override needs (sections only)."""
-    node, schema = raw, SCHEMA
+def read_yaml(path, what):
+    if not os.path.isfile(path):
+        raise UserError(f'{what} {path} does not exist: give the path of a YAML file '
+                        '(see configs/)')
+    try:
+        with open(path) as f:
+            raw = yaml.safe_load(f) or {}
+    except OSError as e:
+        raise UserError(f'{what} {path} cannot be read ({e.strerror}): check its '
+                        'permissions') from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, 'problem_mark', None)
+        where = f' at line {mark.line + 1}' if mark else ''
+        raise UserError(f'{what} {path} is not valid YAML{where}: '
+                        f'{getattr(e, "problem", e)}') from None
+    if not isinstance(raw, dict):
+        raise UserError(f'{what} {path} must be a YAML mapping of keys to values')
+    return raw
+
+
+def _get(cfg, dotted):
+    node = cfg
+    for p in dotted.split('.'):
+        node = node.get(p) if isinstance(node, dict) else None
+    return node
+
+
+def _ensure_sections(raw, schema, dotted):
+    """Create what an override needs: intermediate mappings, or a list of items from
+    its defaults (`stages.0.epochs` on a config that has no stages)."""
+    node = raw
     for p in dotted.split('.')[:-1]:
-        if not (isinstance(schema, dict) and isinstance(schema.get(p), dict)):
+        f = schema.get(p) if isinstance(schema, dict) else None
+        if isinstance(f, Field) and f.kind == 'items':
+            if not node.get(p):
+                node[p] = [defaults(f.item)]
+            return
+        if not isinstance(f, dict):
             return
         if node.get(p) is None:
             node[p] = {}
-        node, schema = node[p], schema[p]
+        node, schema = node[p], f
 
 
 def _merge(a, b):
@@ -383,37 +369,36 @@ def _merge(a, b):
     return out
 
 
-def _check_layer_weights(cfg):
-    lay = cfg['layers']
-    for kind in ('content', 'style'):
-        w = lay[f'{kind}_weights']
-        if w is not None and len(w) != len(lay[kind]):
-            raise UserError(f"config key 'layers.{kind}_weights': {len(w)} weights for "
-                            f"{len(lay[kind])} {kind} layers; give one per layer")
-    if not lay['content'] and not lay['style']:
-        raise UserError("config: 'layers.content' and 'layers.style' are both empty: "
-                        'select at least one layer')
-    scale = cfg['weights']['feature_scale']
-    n = len(lay['content']) + len(lay['style'])
-    if isinstance(scale, list) and len(scale) != n:
-        raise UserError(f"config key 'weights.feature_scale': {len(scale)} scales for {n} layers "
-                        '(content then style); give one per layer or a single number')
-
-
 def dump(cfg):
     return yaml.safe_dump(cfg, sort_keys=False, default_flow_style=None)
 
 
-def describe():
-    """Every key with its default and help (for --help-config)."""
-    lines = []
+def describe(method=DEFAULT_METHOD):
+    """Every key of a method with its default and help (for --help-config METHOD)."""
+    from . import methods
+    schema = methods.get(method).schema
+    lines = [f'# method: {method}']
 
-    def walk(schema, prefix):
-        for k, f in schema.items():
+    def walk(s, prefix):
+        for k, f in s.items():
             if isinstance(f, dict):
                 walk(f, prefix + k + '.')
+            elif f.kind == 'items':
+                lines.append(f'{prefix + k:28s} {"[...]":22s} {f.help}')
+                walk(f.item, f'{prefix + k}.N.')
             else:
                 lines.append(f'{prefix + k:28s} {f.default!r:22s} {f.help}')
-    walk(SCHEMA, '')
-    walk(STAGE, 'stages.N.')
+    walk(schema, '')
     return '\n'.join(lines)
+
+
+def leaf_keys(method=DEFAULT_METHOD):
+    """{last name: [dotted keys]} of a method's schema (for keyword APIs)."""
+    from . import methods
+    out = {}
+    for dotted, f in _fields(methods.get(method).schema):
+        out.setdefault(dotted.split('.')[-1], []).append(dotted)
+        if f.kind == 'items':
+            for sub, _ in _fields(f.item):
+                out.setdefault(sub, []).append(f'{dotted}.0.{sub}')
+    return out

@@ -1,6 +1,7 @@
 """Image I/O and the book's pre/post-processing.
 
-Reading goes through Pillow so that odd files get a documented conversion
+Input conventions (how a network wants its pixels) live here because every
+network uses one of them.  Reading goes through Pillow so that odd files get a documented conversion
 (EXIF rotation applied; grayscale, palette, CMYK, 16-bit and RGBA become
 8-bit RGB, transparency composited onto white) or a one-line error.
 Resizing is the book's: `mxnet.image.imresize` (OpenCV bilinear), on the
@@ -12,9 +13,35 @@ import warnings
 import numpy as np
 
 from .errors import UserError
-from .network import CONVENTIONS
-
 MIN_SIDE = 16          # VGG-19 halves the image four times before conv5_1
+
+# Input conventions: x_net = (pixel01[perm] * scale - offset) / div, per channel,
+# with pixel01 the RGB image in 0..1.
+CONVENTIONS = {
+    # The book / MXNet model zoo: RGB, 0..1, ImageNet mean/std.
+    'book': dict(perm=(0, 1, 2), scale=(1.0, 1.0, 1.0),
+                 mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)),
+    # Caffe / Keras "caffe" mode: BGR, 0..255, minus the BGR means.
+    'caffe': dict(perm=(2, 1, 0), scale=(255.0, 255.0, 255.0),
+                  mean=(103.939, 116.779, 123.68), std=(1.0, 1.0, 1.0)),
+    # Plain RGB in 0..1 (TF2 recipes optimise this image, preprocessing inside the model).
+    'rgb01': dict(perm=(0, 1, 2), scale=(1.0, 1.0, 1.0), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0)),
+}
+
+
+def convention_affine(name):
+    """(perm, a, b) such that x[k] = a[k] * rgb01[perm[k]] + b[k]."""
+    c = CONVENTIONS[name]
+    a = np.array(c['scale']) / np.array(c['std'])
+    b = -np.array(c['mean']) / np.array(c['std'])
+    return np.array(c['perm']), a, b
+
+
+def pixel_range(convention):
+    """Per-channel (low, high) of valid pixels in the network's input space."""
+    _, a, b = convention_affine(convention)
+    lo, hi = b, a + b
+    return np.minimum(lo, hi), np.maximum(lo, hi)
 
 
 def read_rgb(path, what='image'):

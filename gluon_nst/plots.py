@@ -17,21 +17,26 @@ def meaningful(values):
     return np.where(np.abs(v) > NOISE_FLOOR * top, v, np.nan)
 
 
-def loss_curves(rows, path, title=''):
-    """rows: dicts with stage, step, content, style, tv, total (losses.csv rows)."""
+def loss_curves(rows, path, title='', columns=('content', 'style', 'tv', 'total'),
+                phase='stage', ylabel='weighted loss', log=True):
+    """Curves of losses.csv `rows` over all phases (stages, octaves...), a dotted line
+    where a phase starts.  The last column is drawn in black (the total)."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    stage = np.array([int(r['stage']) for r in rows])
-    x = np.arange(len(rows))                     # steps counted over all stages
-    for key, color in (('content', 'C0'), ('style', 'C1'), ('tv', 'C2'), ('total', 'k')):
-        y = meaningful([float(r[key]) for r in rows])
-        for k, st in enumerate(sorted(set(stage))):
-            on = stage == st
+    ph = np.array([str(r[phase]) for r in rows])
+    x = np.arange(len(rows))                     # steps counted over all phases
+    for i, key in enumerate(columns):
+        color = 'k' if i == len(columns) - 1 and len(columns) > 1 else f'C{i}'
+        y = np.array([float(r[key]) for r in rows])
+        y = meaningful(y) if log else y
+        for k, p in enumerate(dict.fromkeys(ph)):
+            on = ph == p
             ax.plot(x[on], y[on], color=color, lw=1, label=key if k == 0 else None)
-    for t in np.flatnonzero(np.diff(stage)) + 1:
+    for t in np.flatnonzero(ph[1:] != ph[:-1]) + 1:
         ax.axvline(t, color='grey', ls=':', lw=1)
-    ax.set_yscale('log')
-    ax.set_xlabel('step (all stages)')
-    ax.set_ylabel('weighted loss')
+    if log:
+        ax.set_yscale('log')
+    ax.set_xlabel(f'step (all {phase}s)')
+    ax.set_ylabel(ylabel)
     ax.set_title(title or 'losses')
     ax.legend()
     fig.tight_layout()

@@ -1,27 +1,44 @@
-"""A run folder: the resolved config, losses.csv, images, plots and the record.
+"""A run folder, for every method: the resolved config, losses.csv, images,
+plots, the sheet and record.json, with a progress bar.
 
-Everything is written as the run goes (losses flushed per row, images at
-every stage end and `save_every`), so an interrupted or failing run keeps
-its last good image, its logs and its record.
+A method's job yields `Step`s; the `Recorder` writes them as the run goes
+(rows flushed at every image, images at every `save_as`), so an interrupted
+or failing run keeps its last good image, its logs and its record.
 """
 import csv
 import glob
 import itertools
 import json
-import math
 import os
 import sys
 import time
+from dataclasses import dataclass
 
 from . import config as config_mod
-from . import runtime
+from . import methods, runtime
 from .errors import RunFailed, RunInterrupted, UserError, interrupt_exit_code
 
-CSV_FIELDS = ['stage', 'step', 'lr', 'content', 'style', 'tv', 'total', 'seconds']
-# Exactly the files a run writes: --overwrite removes these and nothing else.
-OUTPUT_PATTERNS = ('stage[0-9].png', 'stage[0-9][0-9].png', 'stage[0-9]*_step[0-9]*.png',
-                   'result.png', 'losses.csv', 'losses.png', 'sheet.png', 'record.json',
-                   'config.yaml', 'report.md', 'report.png')
+# The files every run writes; a method adds its own (Method.output_patterns).
+# --overwrite removes these and nothing else.
+COMMON_OUTPUTS = ('result.png', 'losses.csv', 'losses.png', 'sheet.png', 'record.json',
+                  'config.yaml')
+
+
+@dataclass
+class Step:
+    """One step of any method, as the run folder records it."""
+    row: dict                      # losses.csv values (the method's columns)
+    phase: int                     # stage / octave / epoch: a new phase restarts `seconds`
+    index: int                     # step within the phase (0: includes building the graph)
+    seconds: float                 # since the phase started, at the end of this step
+    work: float = 1.0              # progress units this step did
+    desc: str = ''                 # progress bar: where the run is
+    label: str = ''                # --quiet log line: where the run is (default: desc)
+    text: str = ''                 # progress bar: the current values
+    log: bool = False              # with --quiet, print this step
+    image: object = None           # uint8 RGB: the last good image so far
+    save_as: tuple = ()            # file names to write `image` to now
+    phase_end: bool = False        # the last step of its phase (the record is refreshed)
 
 
 def _make_output_dir(path, **kwargs):
@@ -42,7 +59,8 @@ def make_run_dir(cfg, overwrite=False, root='runs'):
             raise UserError(f'output folder {explicit} exists and is not empty: pass --overwrite '
                             'or choose another --output')
         _make_output_dir(explicit, exist_ok=True)
-        for pattern in OUTPUT_PATTERNS:          # no stale outputs of an earlier run
+        patterns = COMMON_OUTPUTS + tuple(methods.get(cfg['method']).output_patterns)
+        for pattern in patterns:                 # no stale outputs of an earlier run
             for old in glob.glob(os.path.join(explicit, pattern)):
                 os.remove(old)
         return explicit
@@ -57,23 +75,23 @@ def make_run_dir(cfg, overwrite=False, root='runs'):
 
 
 class SteadyRate:
-    """Work per second over the steps after each stage's first.
+    """Work per second over the steps after each phase's first.
 
-    A stage's first step includes building and compiling its graph (seconds for a
+    A phase's first step includes building and compiling its graph (seconds for a
     step that then takes a fraction of one), so counting it made the first ETA of a
-    2-minute run read 23 minutes.  Until a stage's second step is read the rate is
+    2-minute run read 23 minutes.  Until a phase's second step is read the rate is
     unknown (0: tqdm shows '?').
     """
 
     def __init__(self):
         self.work, self.spans = 0.0, {}
 
-    def add(self, stage, step, seconds, work):
-        """seconds: since the stage started, at the end of this step."""
+    def add(self, phase, step, seconds, work):
+        """seconds: since the phase started, at the end of this step."""
         if step == 0:
-            self.spans[stage] = [seconds, seconds]
+            self.spans[phase] = [seconds, seconds]
             return
-        self.spans.setdefault(stage, [0.0, 0.0])[1] = seconds
+        self.spans.setdefault(phase, [0.0, 0.0])[1] = seconds
         self.work += work
 
     @property
@@ -92,82 +110,67 @@ def _progress_bar(total, stream, steady):
             d['rate'] = steady.rate           # the ETA from steady steps only
             return d
 
-    # Progress counts pixel-steps: a step costs about its stage's pixel count,
-    # so the ETA holds across coarse-to-fine stages.
     return Bar(total=total, dynamic_ncols=True, file=stream,
                bar_format='{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]')
 
 
 class Recorder:
-    """Per-iteration callback: CSV, progress, images; `finish` writes the rest."""
+    """Consumes a job's steps: CSV, progress, images; `finish` writes the rest."""
 
-    def __init__(self, run_dir, cfg, session, quiet=False, stream=None):
-        self.dir, self.cfg, self.session, self.quiet = run_dir, cfg, session, quiet
+    def __init__(self, run_dir, cfg, job, quiet=False, stream=None):
+        self.dir, self.cfg, self.job, self.quiet = run_dir, cfg, job, quiet
+        self.method = methods.get(cfg['method'])
+        self.columns = self.method.columns
         self.stream = stream or sys.stderr
-        self.rows, self.stage_seconds, self.last_image = [], {}, None
+        self.rows, self.last_image, self.phase_seconds = [], None, {}
         self.started = time.time()
-        self.convention = cfg['preprocess']['convention']
         with open(self.path('config.yaml'), 'w') as f:
             f.write(config_mod.dump(cfg))
         self.csv_file = open(self.path('losses.csv'), 'w', newline='')
-        self.csv = csv.DictWriter(self.csv_file, CSV_FIELDS)
+        self.csv = csv.DictWriter(self.csv_file, self.columns)
         self.csv.writeheader()
-        self.total_steps = sum(st.epochs for st in session.stages)
         self.bar, self.steady = None, SteadyRate()
         if not quiet:
-            self.bar = _progress_bar(sum(st.epochs * st.width * st.height for st in session.stages),
-                                     self.stream, self.steady)
+            self.bar = _progress_bar(job.total_work, self.stream, self.steady)
         self.write_record('running')
 
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def __call__(self, it):
-        from .image_io import postprocess, save_png, to_uint8
-        lr = '' if math.isnan(it.lr) else f'{it.lr:.6g}'          # L-BFGS has no lr
-        row = dict(stage=it.stage, step=it.step, lr=lr, content=f'{it.content:.6g}',
-                   style=f'{it.style:.6g}', tv=f'{it.tv:.6g}', total=f'{it.total:.6g}',
-                   seconds=f'{it.seconds:.3f}')
-        self.csv.writerow(row)
-        self.rows.append(row)
-        stage = self.session.stages[it.stage - 1]
-        if it.image is not None:
+    def __call__(self, step):
+        from .image_io import save_png
+        self.csv.writerow(step.row)
+        self.rows.append(step.row)
+        self.steady.add(step.phase, step.index, step.seconds, step.work)
+        self.phase_seconds[step.phase] = round(step.seconds, 3)
+        if step.image is not None:
             self.csv_file.flush()
-            self.last_image = to_uint8(postprocess(it.image, self.convention))
-            self.stage_seconds[it.stage] = round(it.seconds, 3)
-            every = self.cfg['output']['save_every']
-            if every and (it.step + 1) % every == 0 and it.step != stage.epochs - 1:
-                save_png(self.last_image, self.path(f'stage{it.stage}_step{it.step + 1:05d}.png'))
-            if it.step == stage.epochs - 1:
-                save_png(self.last_image, self.path(f'stage{it.stage}.png'))
-                self.write_record('running')
-        self.steady.add(it.stage, it.step, it.seconds, stage.width * stage.height)
-        text = f'c {it.content:.3g} s {it.style:.3g} tv {it.tv:.3g}'
+            self.last_image = step.image
+            for name in step.save_as:
+                save_png(step.image, self.path(name))
+        if step.phase_end:
+            self.write_record('running')
         if self.bar is not None:
-            self.bar.set_description(f'stage {it.stage}/{len(self.session.stages)} '
-                                     f'{stage.width}x{stage.height} step {len(self.rows)}/'
-                                     f'{self.total_steps}', refresh=False)
-            self.bar.set_postfix_str(text, refresh=False)
-            self.bar.update(stage.width * stage.height)
-            if it.image is not None:
+            self.bar.set_description(step.desc, refresh=False)
+            self.bar.set_postfix_str(step.text, refresh=False)
+            self.bar.update(step.work)
+            if step.image is not None:
                 # Steps between two syncs arrive together; tqdm would show the first.
                 self.bar.refresh()
-        elif (it.step % self.cfg['output']['log_every'] == 0) or it.step == stage.epochs - 1:
-            print(f'stage {it.stage} step {it.step:5d} lr {lr or "-"} {text} '
-                  f'({it.seconds:.1f} s)', file=self.stream, flush=True)
+        elif step.log:
+            print(f'{step.label or step.desc} {step.text} ({step.seconds:.1f} s)',
+                  file=self.stream, flush=True)
 
     def write_record(self, status, error=None):
-        s = self.session
+        job = self.job
         record = dict(
-            status=status, error=error, command=' '.join(sys.argv),
+            method=self.cfg['method'], status=status, error=error, command=' '.join(sys.argv),
             started=time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(self.started)),
             wall_seconds=round(time.time() - self.started, 3),
-            stage_seconds=self.stage_seconds, steps_done=len(self.rows),
-            stages=[dict(index=st.index, width=st.width, height=st.height, epochs=st.epochs,
-                         lr=st.lr) for st in s.stages],
-            device=str(s.ctx), threads=s.threads, seed=self.cfg['seed'],
-            weights=s.weights_record,
-            feature_scales=[s.spec_for(st)['feature_scales'] for st in s.stages],
+            steps_done=len(self.rows),
+            **{f'{self.method.phase_column}_seconds': self.phase_seconds},
+            device=str(job.device), threads=job.threads, seed=self.cfg['seed'],
+            **job.record(),
             peak_rss_mb=round(runtime.peak_rss_mb(), 1), versions=runtime.versions())
         tmp = self.path('record.json.tmp')
         with open(tmp, 'w') as f:
@@ -184,41 +187,41 @@ class Recorder:
             save_png(self.last_image, self.path('result.png'))
         try:
             if self.rows:
-                plots.loss_curves(self.rows, self.path('losses.png'), self.cfg['name'] or '')
+                self.job.plot(self.rows, self.path('losses.png'), self.cfg['name'] or '')
             if self.last_image is not None:
-                plots.figure_sheet([self.session.content, self.session.style, self.last_image],
-                                   ['content', 'style', 'result' if status == 'finished'
-                                    else f'result ({status})'], self.path('sheet.png'))
+                images, titles = self.job.sheet(self.last_image, 'result' if status == 'finished'
+                                                else f'result ({status})')
+                plots.figure_sheet(images, titles, self.path('sheet.png'))
         finally:
             self.write_record(status, error)
 
 
 def train(cfg, quiet=False, overwrite=False, stream=None):
-    """Run a config into a run folder; returns the folder.  Raises UserError on failure
-    after the outputs are written."""
-    from .engine import Session, iterate
-    from .optimize import NonFiniteLoss
-    session = Session(cfg)
+    """Run a config of any method into a run folder; returns the folder.
+
+    Bad input raises UserError before the folder exists.  A run that stops raises
+    RunInterrupted or RunFailed after its outputs (last good image, logs, record)
+    are written."""
+    job = methods.get(cfg['method']).open(cfg)
     run_dir = make_run_dir(cfg, overwrite)
-    rec = Recorder(run_dir, cfg, session, quiet, stream)
+    rec = Recorder(run_dir, cfg, job, quiet, stream)
     try:
-        for it in iterate(cfg, session):
-            rec(it)
+        for step in job.steps():
+            rec(step)
     except KeyboardInterrupt as e:
         rec.finish('interrupted', 'stopped by the user (Ctrl-C or SIGTERM)')
         kept = 'the last good image and the logs are' if rec.last_image is not None else \
             'stopped before the first image was kept; the logs are'
         raise RunInterrupted(f'interrupted: {kept} in {run_dir}', interrupt_exit_code(e)) from None
-    except NonFiniteLoss as e:
+    except RunFailed as e:
         if getattr(e, 'image', None) is not None:
-            from .image_io import postprocess, to_uint8
-            rec.last_image = to_uint8(postprocess(e.image, rec.convention))
+            rec.last_image = e.image
         rec.finish('failed', str(e))
         raise RunFailed(f'{e}; outputs in {run_dir}') from None
     except Exception as e:             # out of memory surfaces as MXNetError or MemoryError
         text = str(e).lower()
         if isinstance(e, MemoryError) or 'out of memory' in text or 'bad_alloc' in text:
-            msg = 'out of memory: use a smaller image_shape or device: cpu'
+            msg = 'out of memory: use a smaller image size or device: cpu'
             rec.finish('failed', msg)
             raise RunFailed(f'{msg}; the last good image and logs are in {run_dir}') from None
         rec.finish('failed', f'{e.__class__.__name__}: {e}')

@@ -1,6 +1,7 @@
 """Hyperparameter sweeps: a grid (and zipped lists) of overrides of a base config.
 
-A sweep file:
+A sweep file (configs/sweeps/example.yaml has every field), for a config of
+any method:
 
     base: ../rainier.yaml            # relative to the sweep file
     set:                             # overrides for every run
@@ -12,7 +13,7 @@ A sweep file:
       layers.content: [[21], [25]]
       loss.content_weight: [1, 2]
 
-Each run is a process of `scripts/train.py` with `--set` overrides, so runs
+Each run is a process of `gluon-nst train` with `--set` overrides, so runs
 never share MXNet state; threads are split so the cores are not
 oversubscribed.  Runs land in `<out>/<NNN>-<slug>/`; one whose record says
 'finished' is never run again, so an interrupted sweep continues where it
@@ -30,10 +31,12 @@ import time
 import yaml
 
 from . import config as config_mod
+from . import methods
 from .errors import UserError
 from .runtime import cpu_count
 
-TRAIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'scripts', 'train.py')
+# The folder holding the gluon_nst package: runs import this copy, installed or not.
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SWEEP_KEYS = {'base', 'set', 'grid', 'zip', 'name'}
 
 
@@ -43,13 +46,7 @@ def plural(n, noun):
 
 def load_sweep(path, extra_sets=()):
     """Return (name, base config path, fixed overrides, list of per-run override dicts)."""
-    if not os.path.isfile(path):
-        raise UserError(f'sweep file {path} does not exist: see configs/sweeps/')
-    with open(path) as f:
-        try:
-            spec = yaml.safe_load(f) or {}
-        except yaml.YAMLError as e:
-            raise UserError(f'sweep file {path} is not valid YAML: {e}') from None
+    spec = config_mod.read_yaml(path, 'sweep file')
     unknown = set(spec) - SWEEP_KEYS
     if unknown:
         raise UserError(f'sweep file {path}: unknown key(s) {sorted(unknown)}; '
@@ -111,7 +108,7 @@ def status_of(run_dir):
 def command(base, fixed, overrides, run_dir, threads):
     """The sweep's own overrides, then the run's, then the command line's (last wins)."""
     first, last = fixed
-    cmd = [sys.executable, TRAIN, base, '--quiet', '--overwrite', '-o', run_dir,
+    cmd = [sys.executable, '-m', 'gluon_nst', 'train', base, '--quiet', '--overwrite', '-o', run_dir,
            '--set', f'threads={threads}']
     for k, v in list(first.items()) + list(overrides.items()) + list(last.items()):
         cmd += ['--set', f'{k}={_fmt(v)}']
@@ -139,7 +136,9 @@ def run_one(cmd, run_dir):
         json.dump({'overrides': _overrides_of(cmd)}, f, indent=1)
     with open(os.path.join(run_dir, 'stdout.log'), 'w') as out, \
             open(os.path.join(run_dir, 'stderr.log'), 'w') as err:
-        rc = subprocess.call(cmd, stdout=out, stderr=err)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [PACKAGE_PARENT] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+        rc = subprocess.call(cmd, stdout=out, stderr=err, env=env)
     status, rec = status_of(run_dir)
     if rc == 0 and status == 'finished':
         return 'finished', ''
@@ -215,7 +214,9 @@ def sweep(path, out=None, workers=0, threads=0, executor='local', address=None,
                 f.write(error + '\n')
         log(f'  {os.path.basename(d)}: {status}{" (" + error + ")" if error else ""} '
             f'[{time.time() - t0:.0f} s]')
-    collect(out, runs, dirs)
+    first, last = fixed
+    method = config_mod.load(base, _pairs(first) + _pairs(runs[0]) + _pairs(last))['method']
+    collect(out, runs, dirs, method)
     return out
 
 
@@ -228,8 +229,9 @@ def final_losses(run_dir):
     return (rows[-1] if rows else {}), rows
 
 
-def collect(out, runs, dirs):
+def collect(out, runs, dirs, method='style'):
     """results.csv, contact_sheet.png and curves_<key>.png for the swept keys."""
+    m = methods.get(method or 'style')
     keys = list(dict.fromkeys(k for r in runs for k in r))
     table = []
     for i, (r, d) in enumerate(zip(runs, dirs)):
@@ -239,18 +241,16 @@ def collect(out, runs, dirs):
         if os.path.exists(os.path.join(d, 'sweep_error.txt')):
             err = open(os.path.join(d, 'sweep_error.txt')).read().strip()
         table.append(dict(run=os.path.basename(d), **{k: _fmt(r.get(k)) for k in keys},
-                          content=last.get('content', ''), style=last.get('style', ''),
-                          tv=last.get('tv', ''), total=last.get('total', ''),
+                          **{c: last.get(c, '') for c in m.summary},
                           wall_seconds=rec.get('wall_seconds', ''),
                           status=status or ('failed' if err else 'not run'),
                           error=err or (rec.get('error') or '')))
     with open(os.path.join(out, 'results.csv'), 'w', newline='') as f:
-        w = csv.DictWriter(f, ['run'] + keys + ['content', 'style', 'tv', 'total',
-                                                'wall_seconds', 'status', 'error'])
+        w = csv.DictWriter(f, ['run'] + keys + list(m.summary) + ['wall_seconds', 'status', 'error'])
         w.writeheader()
         w.writerows(table)
     _contact_sheet(out, runs, dirs, keys)
-    _curves(out, runs, dirs, keys)
+    _curves(out, runs, dirs, keys, m)
 
 
 def _contact_sheet(out, runs, dirs, keys):
@@ -276,18 +276,18 @@ def _contact_sheet(out, runs, dirs, keys):
     plt.close(fig)
 
 
-def wall_clock(rows):
-    """Seconds since the run started (losses.csv counts from each stage's start)."""
+def wall_clock(rows, phase='stage'):
+    """Seconds since the run started (losses.csv counts from each phase's start)."""
     out, offset, prev_stage, last = [], 0.0, None, 0.0
     for r in rows:
-        if r['stage'] != prev_stage:
-            offset, prev_stage = offset + last, r['stage']
+        if r[phase] != prev_stage:
+            offset, prev_stage = offset + last, r[phase]
         last = float(r['seconds'])
         out.append(offset + last)
     return out
 
 
-def _curves(out, runs, dirs, keys):
+def _curves(out, runs, dirs, keys, m):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -299,15 +299,15 @@ def _curves(out, runs, dirs, keys):
             if not rows:
                 continue
             color = f'C{values.index(_fmt(r.get(key))) % 10}'
-            total = [float(x['total']) for x in rows]
+            total = [float(x[m.curve]) for x in rows]
             ax.plot(range(len(rows)), total, color=color, lw=1, alpha=0.8)
-            ax_t.plot(wall_clock(rows), total, color=color, lw=1, alpha=0.8)
+            ax_t.plot(wall_clock(rows, m.phase_column), total, color=color, lw=1, alpha=0.8)
         for v in values:
             ax.plot([], [], color=f'C{values.index(v) % 10}', label=f'{key}={v}')
-        for a, xlabel in ((ax, 'step (all stages; L-BFGS: rounds)'), (ax_t, 'wall time (s)')):
+        for a, xlabel in ((ax, f'step (all {m.phase_column}s)'), (ax_t, 'wall time (s)')):
             a.set_yscale('log')
             a.set_xlabel(xlabel)
-            a.set_ylabel('total loss')
+            a.set_ylabel(m.curve)
         ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(os.path.join(out, f'curves_{re.sub(r"[^A-Za-z0-9_]+", "_", key)}.png'), dpi=90)

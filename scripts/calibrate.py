@@ -31,7 +31,7 @@ scales, checks and refines it.
 
     python scripts/calibrate.py [--rounds 2] [--stage2-steps 100] [--out runs/calibrate]
 prints each round's losses against the book and the table to put in
-gluon_nst/model_store.py (CAFFE_FEATURE_SCALE: layer -> (300x200, 1200x800)).
+gluon_nst/style/calibration.py (CAFFE_FEATURE_SCALE: layer -> (300x200, 1200x800)).
 """
 import argparse
 import json
@@ -53,8 +53,8 @@ def per_layer(net, x, content_x, style_x, hw):
     """Unweighted content MSE and per-layer style MSE (book Gram) of image x."""
     import mxnet as mx
 
-    from gluon_nst.losses import Gram, gram_normaliser
-    from gluon_nst.network import feature_shape
+    from gluon_nst.style.losses import Gram, gram_normaliser
+    from gluon_nst.models.vgg19 import feature_shape
 
     def feats(img):
         out, f = {}, img
@@ -85,11 +85,12 @@ def book_losses(path):
 
 def measure(config_path, scales, stage2_steps, weights=None):
     """Per-layer unweighted losses at every 50th step; scales[k] for stage k+1."""
-    from gluon_nst import config, engine, image_io
+    from gluon_nst import config, image_io
+    from gluon_nst.style import engine
     from gluon_nst.errors import UserError
-    from gluon_nst.objective import Objective, compile_objective
-    from gluon_nst.optimize import adam_stage
-    from gluon_nst.schedule import hand_over
+    from gluon_nst.style.objective import Objective, compile_objective
+    from gluon_nst.style.optimize import adam_stage
+    from gluon_nst.style.schedule import hand_over
     extra = [('weights.path', weights)] if weights else []
     cfg = config.load(config_path, extra)
     session = engine.Session(cfg)
@@ -101,8 +102,8 @@ def measure(config_path, scales, stage2_steps, weights=None):
     stages[1].epochs = min(stages[1].epochs, stage2_steps)
     out, x = dict(scales=[list(s) for s in scales], stages={}), None
     for stage, stage_scales in zip(stages, scales):
-        spec = engine.loss_spec(config.load(config_path, extra + [
-            ('weights.feature_scale', list(stage_scales))]))
+        c = config.load(config_path, extra + [('weights.feature_scale', list(stage_scales))])
+        spec = engine.loss_spec(c['layers'], c['loss'], c['weights'])
         x = session.initial_image(stage) if x is None else \
             hand_over(x, stage, session.convention, session.ctx)
         cx = image_io.preprocess(session.content, stage.shape, session.convention, session.ctx)
@@ -190,7 +191,7 @@ def report(m, book, new_scales):
 
 
 def main():
-    from gluon_nst import model_store
+    from gluon_nst.style import calibration
     ap = argparse.ArgumentParser(description='Fit Caffe VGG-19 feature scales to the book.')
     ap.add_argument('--config', default=os.path.join(HERE, '..', 'configs', 'rainier.yaml'))
     ap.add_argument('--weights', default=None, help='weights file or folder')
@@ -205,7 +206,7 @@ def main():
     book_dir = find_book_dir(config.load(a.config), a.book)
     book = book_losses(os.path.join(book_dir, 'press_losses.txt'))
     os.makedirs(a.out, exist_ok=True)
-    scales = [[model_store.CAFFE_FEATURE_SCALE[i][k] for i in LAYERS] for k in (0, 1)]
+    scales = [[calibration.CAFFE_FEATURE_SCALE[i][k] for i in LAYERS] for k in (0, 1)]
     for rnd in range(1, a.rounds + 1):
         if a.measured:
             with open(a.measured) as f:

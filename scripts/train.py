@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Neural style transfer from a YAML config.
+"""Run any method's YAML config (the same as `gluon-nst train`).
 
     python scripts/train.py configs/rainier.yaml
-    python scripts/train.py configs/preview.yaml --set loss.style_weight=1e4 --quiet
+    python scripts/train.py configs/style/preview.yaml --set loss.style_weight=1e4 --quiet
+    python scripts/train.py --help-config style
 """
 import os
 import sys

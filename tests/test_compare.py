@@ -4,7 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from gluon_nst import compare, config
+from gluon_nst import config
+from gluon_nst.style import compare
 from gluon_nst.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,7 +63,7 @@ def test_report_on_a_short_run(tmp_path, d2l, vgg_h5):
 def test_differences_from_book_name_each_changed_setting():
     book = config.load(os.path.join(ROOT, 'configs', 'rainier.yaml'))
     assert compare.differences_from_book(book) == []
-    preview = config.load(os.path.join(ROOT, 'configs', 'preview.yaml'))
+    preview = config.load(os.path.join(ROOT, 'configs', 'style', 'preview.yaml'))
     diffs = compare.differences_from_book(preview)
     assert 'stage 1 epochs 150 (book: 500)' in diffs
     assert 'stage 2 image_shape [450, 300] (book: [1200, 800])' in diffs

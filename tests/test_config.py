@@ -137,8 +137,9 @@ def test_set_suggests_sections_the_file_does_not_have(tmp_path):
 
 def test_shipped_configs_validate():
     root = os.path.join(os.path.dirname(__file__), '..', 'configs')
-    names = [n for n in os.listdir(root) if n.endswith('.yaml')]
-    assert 'rainier.yaml' in names and 'preview.yaml' in names
+    names = [os.path.relpath(os.path.join(d, n), root) for d, _, files in os.walk(root)
+             for n in files if n.endswith('.yaml') and 'sweeps' not in d]
+    assert 'rainier.yaml' in names and os.path.join('style', 'preview.yaml') in names
     for n in names:
         config.load(os.path.join(root, n))
 
@@ -151,12 +152,12 @@ def test_rainier_is_the_press_edition():
 
 
 def test_loss_weights_use_the_feature_scales_at_each_stage_size():
-    from gluon_nst import model_store
-    from gluon_nst.engine import loss_spec
+    from gluon_nst.style.calibration import CAFFE_FEATURE_SCALE
+    from gluon_nst.style.engine import loss_spec
     cfg = load()
     for hw, k in (((200, 300), 0), ((800, 1200), 1)):
-        spec = loss_spec(cfg, hw)
-        s = [model_store.CAFFE_FEATURE_SCALE[i][k] for i in [25, 0, 5, 10, 19, 28]]
+        spec = loss_spec(cfg['layers'], cfg['loss'], cfg['weights'], hw)
+        s = [CAFFE_FEATURE_SCALE[i][k] for i in [25, 0, 5, 10, 19, 28]]
         assert spec['feature_scales'] == pytest.approx(s)
         assert spec['content_weights'] == pytest.approx([1.0 / s[0] ** 2])
         assert spec['style_weights'] == pytest.approx([1e3 / v ** 4 for v in s[1:]])

@@ -90,7 +90,7 @@ def test_progress_bar_shows_the_last_step_of_every_sync(small_cfg):
 
 def test_second_stage_starts_from_the_first(small_cfg):
     """Coarse-to-fine: stage 2 step 0 is the upsampled stage-1 result, not the content."""
-    from gluon_nst.engine import iterate
+    from gluon_nst.style.engine import iterate
     cfg = config.load(small_cfg, ['stages.1.epochs=1'])
     its = list(iterate(cfg))
     first2 = [it for it in its if it.stage == 2][0]

@@ -3,7 +3,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_nst.losses import ContentLoss, Gram, Scale, StyleLoss, SumLoss, TVLoss, gram_normaliser
+from gluon_nst.style.losses import ContentLoss, Gram, Scale, StyleLoss, SumLoss, TVLoss, gram_normaliser
 
 rng = np.random.RandomState(0)
 

@@ -1,4 +1,4 @@
-"""Weights: conversion, input-convention folding, hash checks, lookup order."""
+"""The model store and VGG-19: conversion, input-convention folding, hash checks, lookup order."""
 import hashlib
 import os
 
@@ -6,7 +6,9 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_nst import model_store, network
+from gluon_nst.models import store
+from gluon_nst.models import vgg19 as network
+from gluon_nst.style import calibration
 from gluon_nst.errors import UserError
 
 
@@ -38,7 +40,7 @@ def test_features_are_the_model_zoo_vgg19_cut_after_the_deepest_layer():
 
 @pytest.fixture(scope='module')
 def caffe_arrays(vgg_h5):
-    arrays, record = model_store.conv_arrays('caffe-vgg19', vgg_h5)
+    arrays, record = network.conv_arrays('caffe-vgg19', vgg_h5)
     return arrays
 
 
@@ -57,7 +59,7 @@ def test_conversion_conv1_1_equals_numpy_convolution(vgg_h5, caffe_arrays):
     w, b = caffe_arrays[0]
     assert w.shape == (64, 3, 3, 3) and b.shape == (64,)
     assert [a[0].shape[0] for a in caffe_arrays] == [64, 64, 128, 128] + [256] * 4 + [512] * 8
-    net, _ = model_store.get_model(source='caffe-vgg19', path=vgg_h5, depth=1, convention='caffe')
+    net, _ = network.get_model(source='caffe-vgg19', path=vgg_h5, depth=1, convention='caffe')
     x = np.random.RandomState(0).uniform(-120, 130, size=(3, 12, 10)).astype(np.float32)
     got = net(mx.nd.array(x[None]))[0].asnumpy()
     np.testing.assert_allclose(got, _np_correlate(x.astype(np.float64), w, b), rtol=1e-4, atol=1e-2)
@@ -73,8 +75,8 @@ def test_h5_layout_is_read_as_documented(vgg_h5, caffe_arrays):
 def test_folded_book_convention_equals_caffe_features(vgg_h5):
     from gluon_nst import image_io
     rgb = np.random.RandomState(2).randint(0, 256, size=(48, 64, 3)).astype(np.uint8)
-    book_net, _ = model_store.get_model(source='caffe-vgg19', path=vgg_h5, depth=4, convention='book')
-    caffe_net, _ = model_store.get_model(source='caffe-vgg19', path=vgg_h5, depth=4, convention='caffe')
+    book_net, _ = network.get_model(source='caffe-vgg19', path=vgg_h5, depth=4, convention='book')
+    caffe_net, _ = network.get_model(source='caffe-vgg19', path=vgg_h5, depth=4, convention='caffe')
     a = book_net(image_io.preprocess(rgb, (64, 48), 'book')).asnumpy()
     b = caffe_net(image_io.preprocess(rgb, (64, 48), 'caffe')).asnumpy()
     # Two convs deep: the zero padding differs on a 2-pixel border only.
@@ -84,30 +86,31 @@ def test_folded_book_convention_equals_caffe_features(vgg_h5):
 
 
 def test_network_is_frozen(vgg_h5):
-    net, _ = model_store.get_model(source='caffe-vgg19', path=vgg_h5, depth=3)
+    net, _ = network.get_model(source='caffe-vgg19', path=vgg_h5, depth=3)
     assert all(p.grad_req == 'null' for p in net.collect_params().values())
 
 
 def test_wrong_file_is_refused_with_expected_hash(tmp_path):
-    bad = tmp_path / model_store.SOURCES['caffe-vgg19']['filename']
+    bad = tmp_path / network.SOURCES['caffe-vgg19']['filename']
     bad.write_bytes(b'not weights')
     with pytest.raises(UserError) as e:
-        model_store.weights_file('caffe-vgg19', str(bad))
-    assert model_store.SOURCES['caffe-vgg19']['hash'] in str(e.value)
+        store.weights_file(network.SOURCES['caffe-vgg19'], str(bad))
+    assert network.SOURCES['caffe-vgg19']['hash'] in str(e.value)
     assert '253f8cb515780f3b799900260a226db6' in str(e.value)       # the published md5 too
     with pytest.raises(UserError, match='does not exist'):
-        model_store.weights_file('caffe-vgg19', str(tmp_path / 'empty-folder-x'))
+        store.weights_file(network.SOURCES['caffe-vgg19'], str(tmp_path / 'empty-folder-x'))
 
 
 def test_lookup_order_config_then_env_then_cache(tmp_path, monkeypatch, vgg_h5):
     monkeypatch.setenv('GLUON_NST_WEIGHTS', os.path.dirname(vgg_h5))
-    path, origin = model_store.weights_file('caffe-vgg19')
+    path, origin = store.weights_file(network.SOURCES['caffe-vgg19'])
     assert origin == 'env' and os.path.samefile(path, vgg_h5)
-    path, origin = model_store.weights_file('caffe-vgg19', os.path.dirname(os.path.dirname(vgg_h5)))
+    shared_weights = os.path.dirname(os.path.dirname(vgg_h5))
+    path, origin = store.weights_file(network.SOURCES['caffe-vgg19'], shared_weights)
     assert origin == 'config'                    # a folder holding vgg19/<file> works too
     monkeypatch.setenv('GLUON_NST_WEIGHTS', str(tmp_path / 'missing'))
     with pytest.raises(UserError, match='GLUON_NST_WEIGHTS'):
-        model_store.weights_file('caffe-vgg19')
+        store.weights_file(network.SOURCES['caffe-vgg19'])
 
 
 def test_download_goes_to_cache_and_is_verified(tmp_path, monkeypatch):
@@ -116,36 +119,33 @@ def test_download_goes_to_cache_and_is_verified(tmp_path, monkeypatch):
     src.write_bytes(payload)
     fake = dict(filename='fake.bin', url=src.as_uri(), hash_name='sha256',
                 hash=hashlib.sha256(payload).hexdigest(), convention='caffe', description='')
-    monkeypatch.setitem(model_store.SOURCES, 'fake', fake)
-    path, origin = model_store.weights_file('fake')
+    path, origin = store.weights_file(fake)
     assert origin == 'download' and open(path, 'rb').read() == payload
     umask = os.umask(0)
     os.umask(umask)
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask     # shareable, unlike mkstemp's 0600
-    assert model_store.weights_file('fake')[1] == 'cache'
-    monkeypatch.setitem(model_store.SOURCES, 'fake2', dict(fake, filename='f2.bin', hash='0' * 64))
+    assert store.weights_file(fake)[1] == 'cache'
     with pytest.raises(UserError, match='0' * 64):
-        model_store.weights_file('fake2')
+        store.weights_file(dict(fake, filename='f2.bin', hash='0' * 64))
 
 
-def test_offline_download_error_says_what_to_do(monkeypatch):
-    monkeypatch.setitem(model_store.SOURCES, 'nowhere', dict(
-        model_store.SOURCES['caffe-vgg19'], filename='nowhere.h5', url='http://127.0.0.1:9/x.h5'))
+def test_offline_download_error_says_what_to_do():
+    nowhere = dict(network.SOURCES['caffe-vgg19'], filename='nowhere.h5', url='http://127.0.0.1:9/x.h5')
     with pytest.raises(UserError, match='set weights.path or GLUON_NST_WEIGHTS'):
-        model_store.weights_file('nowhere')
+        store.weights_file(nowhere)
 
 
 def test_converted_weights_are_cached_as_gluon_params(vgg_h5, caffe_arrays):
     from mxnet.gluon.model_zoo import vision
-    model_store.conv_arrays('caffe-vgg19', vgg_h5)
-    digest = model_store.SOURCES['caffe-vgg19']['hash'][:8]
-    cached = os.path.join(model_store.cache_dir(), f'vgg19-caffe-{digest}.params')
+    network.conv_arrays('caffe-vgg19', vgg_h5)
+    digest = network.SOURCES['caffe-vgg19']['hash'][:8]
+    cached = os.path.join(store.cache_dir(), f'vgg19-caffe-{digest}.params')
     assert os.path.isfile(cached) and os.path.isfile(cached + '.sha256')
     # A plain Gluon parameter file: the model zoo's features load it by name.
     features = vision.vgg19().features
     features.load_parameters(cached, allow_missing=True)
     np.testing.assert_array_equal(features[25].weight.data().asnumpy(), caffe_arrays[11][0])
-    again, _ = model_store.conv_arrays('caffe-vgg19', vgg_h5)       # read back from the cache
+    again, _ = network.conv_arrays('caffe-vgg19', vgg_h5)       # read back from the cache
     np.testing.assert_array_equal(again[0][0], caffe_arrays[0][0])
 
 
@@ -158,8 +158,8 @@ def test_mxnet_zoo_params_file_is_read(tmp_path, monkeypatch):
     p = tmp_path / 'vgg19-ad2f660d.params'
     zoo.save_parameters(str(p))
     digest = hashlib.sha1(p.read_bytes()).hexdigest()
-    monkeypatch.setitem(model_store.SOURCES, 'mxnet-zoo', dict(model_store.SOURCES['mxnet-zoo'], hash=digest))
-    net, rec = model_store.get_model(source='mxnet-zoo', path=str(tmp_path), depth=3, convention='book')
+    monkeypatch.setitem(network.SOURCES, 'mxnet-zoo', dict(network.SOURCES['mxnet-zoo'], hash=digest))
+    net, rec = network.get_model(source='mxnet-zoo', path=str(tmp_path), depth=3, convention='book')
     assert rec['found_in'] == 'config' and rec['native_convention'] == 'book'
     np.testing.assert_array_equal(net[2].weight.data().asnumpy(), zoo.features[2].weight.data().asnumpy())
     x = mx.nd.random.uniform(shape=(1, 3, 20, 20))
@@ -167,31 +167,31 @@ def test_mxnet_zoo_params_file_is_read(tmp_path, monkeypatch):
 
 
 def test_calibrated_scales_follow_the_pixel_count():
-    lo, hi = model_store.CALIBRATION_PIXELS
+    lo, hi = calibration.CALIBRATION_PIXELS
     anchors = (80.0, 120.0)
-    assert model_store.calibrated_scale(anchors, lo) == pytest.approx(80.0)
-    assert model_store.calibrated_scale(anchors, hi) == pytest.approx(120.0)
+    assert calibration.calibrated_scale(anchors, lo) == pytest.approx(80.0)
+    assert calibration.calibrated_scale(anchors, hi) == pytest.approx(120.0)
     # Log-linear in the pixel count between the two sizes: the geometric mean halfway.
-    assert model_store.calibrated_scale(anchors, np.sqrt(lo * hi)) == pytest.approx(np.sqrt(80 * 120))
+    assert calibration.calibrated_scale(anchors, np.sqrt(lo * hi)) == pytest.approx(np.sqrt(80 * 120))
     # Constant outside them.
-    assert model_store.calibrated_scale(anchors, lo / 4) == pytest.approx(80.0)
-    assert model_store.calibrated_scale(anchors, hi * 4) == pytest.approx(120.0)
-    table = model_store.feature_scales('caffe-vgg19', [25, 0, 2], 'calibrated', hi)
-    assert table[:2] == [pytest.approx(model_store.CAFFE_FEATURE_SCALE[k][1]) for k in (25, 0)]
-    assert table[2] == model_store.DEFAULT_CAFFE_SCALE
-    assert model_store.feature_scales('caffe-vgg19', [25, 0], 2.0, hi) == [2.0, 2.0]
-    assert model_store.feature_scales('mxnet-zoo', [25, 0], 'calibrated', hi) == [1.0, 1.0]
+    assert calibration.calibrated_scale(anchors, lo / 4) == pytest.approx(80.0)
+    assert calibration.calibrated_scale(anchors, hi * 4) == pytest.approx(120.0)
+    table = calibration.feature_scales('caffe-vgg19', [25, 0, 2], 'calibrated', hi)
+    assert table[:2] == [pytest.approx(calibration.CAFFE_FEATURE_SCALE[k][1]) for k in (25, 0)]
+    assert table[2] == calibration.DEFAULT_CAFFE_SCALE
+    assert calibration.feature_scales('caffe-vgg19', [25, 0], 2.0, hi) == [2.0, 2.0]
+    assert calibration.feature_scales('mxnet-zoo', [25, 0], 'calibrated', hi) == [1.0, 1.0]
 
 
 def test_unwritable_cache_and_unreadable_weights_are_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv('GLUON_NST_HOME', '/dev/null/cache')
     with pytest.raises(UserError, match='set GLUON_NST_HOME to a writable folder'):
-        model_store.cache_dir()
-    f = tmp_path / model_store.SOURCES['caffe-vgg19']['filename']
+        store.cache_dir()
+    f = tmp_path / network.SOURCES['caffe-vgg19']['filename']
     f.write_bytes(b'x')
 
     def denied(*a, **k):
         raise PermissionError(13, 'Permission denied')
-    monkeypatch.setattr(model_store, 'open', denied, raising=False)
+    monkeypatch.setattr(store, 'open', denied, raising=False)
     with pytest.raises(UserError, match='cannot be read .Permission denied.'):
-        model_store.weights_file('caffe-vgg19', str(f))
+        store.weights_file(network.SOURCES['caffe-vgg19'], str(f))

@@ -5,14 +5,15 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_nst import config, network
-from gluon_nst.engine import iterate
+from gluon_nst import config, image_io
+from gluon_nst.style.engine import iterate
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
+STYLE = os.path.join(CONFIGS, 'style')
 
 
 def small(name, vgg_h5, d2l, *extra):
-    return config.load(os.path.join(CONFIGS, name), [
+    return config.load(os.path.join(STYLE, name), [
         f'weights.path={os.path.dirname(vgg_h5)}',
         f'content_image={os.path.join(d2l, "rainier.jpg")}',
         f'style_image={os.path.join(d2l, "autumn_oak.jpg")}',
@@ -24,7 +25,7 @@ def test_tf2_tutorial_clips_and_keeps_the_best_image(vgg_h5, d2l):
                 'output.sync_every=2')
     assert cfg['layers']['content'] == [30] and cfg['layers']['style'] == [0, 5, 10, 19, 28]
     its = list(iterate(cfg))
-    lo, hi = network.pixel_range('caffe')
+    lo, hi = image_io.pixel_range('caffe')
     for it in its:
         if it.image is not None:
             img = it.image.asnumpy()[0]
@@ -65,10 +66,10 @@ def test_tf2_cookbook_runs_in_rgb01(vgg_h5, d2l):
 
 
 def test_rgb01_input_gives_the_caffe_features(vgg_h5):
-    from gluon_nst import image_io, model_store
+    from gluon_nst.models import vgg19
     rgb = np.random.RandomState(3).randint(0, 256, size=(40, 40, 3)).astype(np.uint8)
-    a_net, _ = model_store.get_model(source='caffe-vgg19', path=vgg_h5, depth=1, convention='rgb01')
-    b_net, _ = model_store.get_model(source='caffe-vgg19', path=vgg_h5, depth=1, convention='caffe')
+    a_net, _ = vgg19.get_model(source='caffe-vgg19', path=vgg_h5, depth=1, convention='rgb01')
+    b_net, _ = vgg19.get_model(source='caffe-vgg19', path=vgg_h5, depth=1, convention='caffe')
     a = a_net(image_io.preprocess(rgb, (40, 40), 'rgb01')).asnumpy()[..., 1:-1, 1:-1]
     b = b_net(image_io.preprocess(rgb, (40, 40), 'caffe')).asnumpy()[..., 1:-1, 1:-1]
     assert np.abs(a - b).max() < 1e-4 * np.abs(b).max()

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from gluon_nst import config
-from gluon_nst.engine import iterate
+from gluon_nst.style.engine import iterate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PINNED = [  # (stage, step, content, style, tv)

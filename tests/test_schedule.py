@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gluon_nst import image_io
-from gluon_nst.schedule import Stage, hand_over, plan
+from gluon_nst.style.schedule import Stage, hand_over, plan
 
 
 def book_lrs(lr, epochs, decay, factor=0.1):

@@ -11,7 +11,7 @@ import os
 import numpy as np
 import yaml
 
-from .errors import UserError
+from ..errors import UserError
 
 FIGURES = {1: 'neural-style-1.png', 2: 'neural-style-2.png'}
 # The press edition's recipe: the book's logs and figures belong to these settings.
@@ -85,14 +85,14 @@ def find_book_dir(cfg, given=None):
 
 def gram_distances(cfg, images):
     """Relative Frobenius distance of style-layer Grams between image pairs."""
+    from ..image_io import preprocess
+    from ..models import get_model
+    from ..models.vgg19 import feature_shape
     from .engine import loss_spec
-    from .image_io import preprocess
     from .losses import Gram, gram_normaliser
-    from .model_store import get_model
-    from .network import feature_shape
-    spec = loss_spec(cfg)
+    spec = loss_spec(cfg['layers'], cfg['loss'], cfg['weights'])
     layers = spec['style_layers'] or spec['content_layers']
-    net, _ = get_model('vgg19', cfg['weights']['source'], cfg['weights']['path'],
+    net, _ = get_model('vgg19', source=cfg['weights']['source'], path=cfg['weights']['path'],
                        depth=max(layers) + 1, convention=cfg['preprocess']['convention'])
     out = []
     for ours, book in images:
@@ -118,7 +118,7 @@ def gram_distances(cfg, images):
 def compare_run(run_dir, book_dir=None):
     from PIL import Image
 
-    from . import config as config_mod
+    from .. import config as config_mod
     cfg_path = os.path.join(run_dir, 'config.yaml')
     if not os.path.isfile(cfg_path):
         raise UserError(f'{run_dir} is not a run folder (no config.yaml): give the folder '
@@ -190,7 +190,7 @@ def _report_png(run_dir, ref, ours, pairs, names, metrics):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    from .plots import meaningful
+    from ..plots import meaningful
     n = len(pairs)
     fig, axes = plt.subplots(1 + n, 2, figsize=(10, 3.6 * (1 + n)), squeeze=False)
     for k, name in enumerate(('content', 'style')):

@@ -7,10 +7,13 @@ import difflib
 
 import numpy as np
 
-from . import config as config_mod
-from . import image_io, model_store, network, runtime
-from .errors import UserError
+from .. import config as config_mod
+from .. import image_io, runtime
+from ..errors import UserError
+from ..models import get_model
+from .calibration import CALIBRATION_PIXELS, feature_scales
 from .schedule import hand_over, plan
+from .schema import STAGE
 
 # Bytes of activations, gradients and workspace per input pixel for one step:
 # 4.6 KB measured from 150x100 to 1600x1067 with the book's layers
@@ -18,12 +21,12 @@ from .schedule import hand_over, plan
 BYTES_PER_PIXEL = 5000
 
 
-def loss_spec(cfg, image_hw=None):
-    """Per-layer loss weights with the feature scales (at image (H, W)) folded in."""
-    lay, loss = cfg['layers'], cfg['loss']
-    pixels = image_hw[0] * image_hw[1] if image_hw else model_store.CALIBRATION_PIXELS[0]
-    scales = model_store.feature_scales(cfg['weights']['source'], lay['content'] + lay['style'],
-                                        cfg['weights']['feature_scale'], pixels)
+def loss_spec(lay, loss, weights, image_hw=None):
+    """Per-layer loss weights with the feature scales (at image (H, W)) folded in, from
+    the config's layers, loss and weights sections."""
+    pixels = image_hw[0] * image_hw[1] if image_hw else CALIBRATION_PIXELS[0]
+    scales = feature_scales(weights['source'], lay['content'] + lay['style'],
+                            weights['feature_scale'], pixels)
     nc, ns = len(lay['content']), len(lay['style'])
     cw = lay['content_weights'] or [1.0] * nc
     sw = lay['style_weights'] or [1.0] * ns
@@ -57,16 +60,17 @@ class Session:
         self.spec = self.spec_for(self.stages[0])
         self._check_memory()
         layers = self.spec['content_layers'] + self.spec['style_layers']
-        self.features, self.weights_record = model_store.get_model(
-            'vgg19', cfg['weights']['source'], cfg['weights']['path'], depth=max(layers) + 1,
-            convention=self.convention, ctx=self.ctx)
-        self.bounds = network.pixel_range(self.convention) if cfg['optimizer']['clip'] else None
+        self.features, self.weights_record = get_model(
+            'vgg19', source=cfg['weights']['source'], path=cfg['weights']['path'],
+            depth=max(layers) + 1, convention=self.convention, ctx=self.ctx)
+        self.bounds = image_io.pixel_range(self.convention) if cfg['optimizer']['clip'] else None
         mx.random.seed(cfg['seed'])
         np.random.seed(cfg['seed'])
 
     def spec_for(self, stage):
         """The loss spec at this stage's size (calibrated feature scales depend on it)."""
-        return loss_spec(self.cfg, (stage.height, stage.width))
+        cfg = self.cfg
+        return loss_spec(cfg['layers'], cfg['loss'], cfg['weights'], (stage.height, stage.width))
 
     def _check_memory(self):
         if self.ctx.device_type != 'cpu':
@@ -128,14 +132,6 @@ def iterate(cfg, session=None, start=None):
 _AMBIGUOUS = {'name', 'content', 'style'}
 
 
-def _leaf_keys():
-    out = {}
-    for dotted in config_mod._flat_keys():
-        leaf = dotted.split('.')[-1]
-        out.setdefault(leaf, []).append(dotted)
-    return out
-
-
 def stylize(content_image, style_image, *, config=None, overrides=None, callback=None,
             **kwargs):
     """Style transfer in one call; returns the result as an (H, W, 3) uint8 RGB array.
@@ -146,7 +142,7 @@ def stylize(content_image, style_image, *, config=None, overrides=None, callback
         tv_weight=0, stages=[...], device='cpu').
     callback(iterate): called for every step (progress, logging, saving).
     """
-    leaves = _leaf_keys()
+    leaves = {k: v for k, v in config_mod.leaf_keys('style').items() if '.0.' not in v[0]}
     sets = [('content_image', content_image), ('style_image', style_image)]
     for k, v in kwargs.items():
         full = leaves.get(k, [])
@@ -156,7 +152,7 @@ def stylize(content_image, style_image, *, config=None, overrides=None, callback
                     else '; see python scripts/train.py --help-config')
             raise UserError(f'stylize(): unknown config key {k!r}{hint}')
         if k in _AMBIGUOUS or len(full) != 1:
-            where = 'stages.0' if k in config_mod.STAGE else 'section'
+            where = 'stages.0' if k in STAGE else 'section'
             raise UserError(f'stylize(): {k!r} is not an unambiguous config key; pass it as '
                             f"overrides={{'{where}.{k}': ...}}")
         sets.append((full[0], v))
@@ -171,5 +167,5 @@ def stylize(content_image, style_image, *, config=None, overrides=None, callback
             callback(it)
         if it.image is not None:
             last = it.image
-    from .image_io import postprocess, to_uint8
+    from ..image_io import postprocess, to_uint8
     return to_uint8(postprocess(last, cfg['preprocess']['convention']))

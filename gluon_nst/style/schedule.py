@@ -6,7 +6,7 @@ lr * factor ** ((i - 1) // lr_decay_epoch) for i >= 1 and lr at step 0.
 """
 from dataclasses import dataclass
 
-from .image_io import fit_shape, postprocess, preprocess
+from ..image_io import fit_shape, postprocess, preprocess
 
 
 @dataclass

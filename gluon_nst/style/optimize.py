@@ -13,7 +13,7 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon, nd
 
-from .errors import RunFailed
+from ..errors import RunFailed
 
 
 class GeneratedImage(gluon.Block):

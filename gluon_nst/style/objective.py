@@ -8,7 +8,7 @@ s^4, so no extra pass over the feature maps is needed.
 from mxnet import autograd
 from mxnet.gluon import HybridBlock
 
-from . import network
+from ..models.vgg19 import feature_shape
 from .losses import ContentLoss, Gram, Scale, StyleLoss, SumLoss, TVLoss, gram_normaliser
 
 
@@ -48,7 +48,7 @@ class Objective(HybridBlock):
             self.extractor = FeatureExtractor(features, spec['content_layers'] + spec['style_layers'])
             style_losses = []
             for i, (layer, weight) in enumerate(zip(spec['style_layers'], spec['style_weights'])):
-                c, fh, fw = network.feature_shape(layer, h, w)
+                c, fh, fw = feature_shape(layer, h, w)
                 norm = gram_normaliser(spec['gram_norm'], c, fh, fw)
                 loss = StyleLoss(norm, spec['style_reduction'], image_pixels=h * w)
                 style_losses.append(Scale(loss, weight))

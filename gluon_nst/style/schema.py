@@ -1,0 +1,144 @@
+"""The style method's config keys and defaults: the one source of both.
+
+The defaults are the book's (D2L press edition) numbers.
+"""
+import os
+
+from ..config import Field, common_fields, output_fields
+from ..errors import UserError
+
+INIT_WORDS = ('content', 'noise')
+
+
+def _layers(v):
+    from ..models.vgg19 import layer_index
+    v = [v] if isinstance(v, (int, str)) and not isinstance(v, bool) else v
+    if not isinstance(v, list) or not all(isinstance(x, (int, str)) and not isinstance(x, bool)
+                                          for x in v):
+        raise ValueError('a list of layer indices or names')
+    return [layer_index(x) for x in v]
+
+
+def _init(v):
+    if v not in INIT_WORDS and not os.path.isfile(v):
+        raise ValueError("'content', 'noise' or an existing image file")
+    return v
+
+
+def _feature_scale(v):
+    from ..config import yaml_number
+    if v in ('calibrated', 'none'):
+        return v
+    v = [yaml_number(x) for x in v] if isinstance(v, list) else yaml_number(v)
+
+    def positive(x):
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0
+    if positive(v):
+        return float(v)
+    if isinstance(v, list) and v and all(positive(x) for x in v):
+        return [float(x) for x in v]
+    raise ValueError("'calibrated', 'none', a positive number or a list of them")
+
+
+def _check_stage(raw, stage, key):
+    if raw.get('longest_side') is not None and raw.get('image_shape'):
+        raise UserError(f"config key '{key}': give image_shape or longest_side, not both")
+    if stage['longest_side'] is not None:
+        stage['image_shape'] = None
+    elif stage['image_shape'] is None:
+        raise UserError(f"config key '{key}': give image_shape [W, H] or longest_side")
+
+
+STAGE = {
+    'image_shape': Field([300, 200], 'shape', 'image [width, height] of this stage',
+                         nullable=True, lo=16),
+    'longest_side': Field(None, 'int', 'instead of image_shape: longest side in pixels, '
+                          'the other from the content aspect ratio', lo=16, nullable=True),
+    'style_longest_side': Field(None, 'int', 'style image at this longest side, aspect kept '
+                                '(default: stretched to the stage shape, as the book)', lo=16,
+                                nullable=True),
+    'epochs': Field(500, 'int', 'optimisation steps (L-BFGS: rounds)', lo=1),
+    'lr': Field(0.01, 'float', 'learning rate (Adam)', lo=0, lo_open=True),
+    'lr_decay_epoch': Field(200, 'int', 'multiply lr by lr_decay_factor after step i '
+                            'when i % lr_decay_epoch == 0 and i != 0 (0: never)', lo=0),
+    'lr_decay_factor': Field(0.1, 'float', 'lr decay factor', lo=0, hi=1, lo_open=True),
+}
+
+SCHEMA = {
+    **common_fields(),
+    'content_image': Field(None, 'path', 'content image file', required=True),
+    'style_image': Field(None, 'path', 'style image file', required=True),
+    'init': Field('content', 'path', 'starting image: content, noise, or an image file',
+                  words=INIT_WORDS, convert=_init),
+    'weights': {
+        'source': Field('caffe-vgg19', 'choice', 'pretrained VGG-19 weights',
+                        choices=['caffe-vgg19', 'mxnet-zoo']),
+        'path': Field(None, 'path', 'local weights file or folder (else $GLUON_NST_WEIGHTS, '
+                      'the cache, a download)', nullable=True),
+        'feature_scale': Field('calibrated', 'custom', "per-layer feature divisors: 'calibrated', "
+                               "'none', a number, or a list (one per content+style layer)",
+                               convert=_feature_scale),
+    },
+    'preprocess': {
+        'convention': Field('book', 'choice', 'image representation the optimiser sees: book '
+                            '(RGB 0..1, ImageNet mean/std), caffe (BGR 0..255 minus means) or '
+                            'rgb01 (RGB 0..1)', choices=['book', 'caffe', 'rgb01']),
+    },
+    'layers': {
+        'content': Field([25], 'custom', 'content layers: indices or names (conv4_2, relu4_2, '
+                         'block4_conv2)', convert=_layers),
+        'style': Field([0, 5, 10, 19, 28], 'custom', 'style layers: indices or names',
+                       convert=_layers),
+        'content_weights': Field(None, 'floats', 'per content layer multipliers', nullable=True),
+        'style_weights': Field(None, 'floats', 'per style layer multipliers', nullable=True),
+        'average': Field(False, 'bool', 'divide each term by its number of layers'),
+    },
+    'loss': {
+        'content_weight': Field(1.0, 'float', 'content loss weight', lo=0),
+        'style_weight': Field(1e3, 'float', 'style loss weight', lo=0),
+        'tv_weight': Field(10.0, 'float', 'total-variation loss weight', lo=0),
+        'content_reduction': Field('mean', 'choice', 'content: mean or sum of squares',
+                                   choices=['mean', 'sum']),
+        'gram_norm': Field('chw', 'choice', 'Gram divisor: chw (book), hw (locations), none',
+                           choices=['chw', 'hw', 'none']),
+        'style_reduction': Field('mean', 'choice', 'style: mean, sum, or keras '
+                                 '(sum / (4 * 3^2 * (H*W)^2))', choices=['mean', 'sum', 'keras']),
+        'tv_form': Field('l1_mean', 'choice', 'TV: l1_mean (book) or keras (power form)',
+                         choices=['l1_mean', 'keras']),
+        'tv_power': Field(1.25, 'float', 'exponent of the keras TV form', lo=0, lo_open=True),
+    },
+    'optimizer': {
+        'name': Field('adam', 'choice', 'adam (gluon.Trainer) or lbfgs (scipy L-BFGS-B)',
+                      choices=['adam', 'lbfgs']),
+        'beta1': Field(0.9, 'float', 'Adam beta1', lo=0, hi=1),
+        'beta2': Field(0.999, 'float', 'Adam beta2', lo=0, hi=1),
+        'epsilon': Field(1e-8, 'float', 'Adam epsilon', lo=0, lo_open=True),
+        'clip': Field(False, 'bool', 'clip the image to the valid pixel range after every step'),
+        'keep_best': Field(False, 'bool', 'keep the lowest-loss image as the result'),
+        'lbfgs_maxfun': Field(20, 'int', 'L-BFGS function evaluations per round', lo=1),
+        'lbfgs_history': Field(10, 'int', 'L-BFGS memory (corrections kept)', lo=1),
+    },
+    'stages': Field(None, 'items', 'coarse-to-fine stages (default: one stage of stage defaults)',
+                    item=STAGE, check_item=_check_stage),
+    'output': output_fields(
+        save_every=Field(0, 'int', 'also save the image every N steps (0: per stage only)', lo=0),
+        sync_every=Field(10, 'int', 'read losses from the device every N steps', lo=1)),
+}
+
+
+def check(cfg):
+    """Checks across keys, after each key passed its own."""
+    lay = cfg['layers']
+    for kind in ('content', 'style'):
+        w = lay[f'{kind}_weights']
+        if w is not None and len(w) != len(lay[kind]):
+            raise UserError(f"config key 'layers.{kind}_weights': {len(w)} weights for "
+                            f"{len(lay[kind])} {kind} layers; give one per layer")
+    if not lay['content'] and not lay['style']:
+        raise UserError("config: 'layers.content' and 'layers.style' are both empty: "
+                        'select at least one layer')
+    scale = cfg['weights']['feature_scale']
+    n = len(lay['content']) + len(lay['style'])
+    if isinstance(scale, list) and len(scale) != n:
+        raise UserError(f"config key 'weights.feature_scale': {len(scale)} scales for {n} layers "
+                        '(content then style); give one per layer or a single number')
