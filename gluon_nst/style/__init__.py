@@ -73,27 +73,9 @@ class StyleJob(Job):
         loss_curves(rows, path, title)
 
 
-class StyleMethod(Method):
-    name = 'style'
-    schema = schema.SCHEMA
-    columns = COLUMNS
-    summary = ['content', 'style', 'tv', 'total']
-    curve = 'total'
-    phase_column = 'stage'
-    output_patterns = ('stage[0-9].png', 'stage[0-9][0-9].png', 'stage[0-9]*_step[0-9]*.png',
-                       'report.md', 'report.png')
+METHOD = Method(
+    name='style', schema=schema.SCHEMA, check=schema.check, job=StyleJob, columns=COLUMNS,
+    summary=['content', 'style', 'tv', 'total'], curve='total', phase_column='stage',
+    output_patterns=('stage[0-9].png', 'stage[0-9][0-9].png', 'stage[0-9]*_step[0-9]*.png',
+                     'report.md', 'report.png'))
 
-    def check(self, cfg):
-        schema.check(cfg)
-
-    def open(self, cfg):
-        return StyleJob(cfg)
-
-
-METHOD = StyleMethod()
-
-
-def stylize(*args, **kwargs):
-    """See gluon_nst.style.engine.stylize."""
-    from .engine import stylize as _stylize
-    return _stylize(*args, **kwargs)
