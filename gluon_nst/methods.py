@@ -30,20 +30,28 @@ def get(name):
 
 
 class Method:
+    """A method's surface, given as keyword arguments (see style/__init__.py)."""
     name = None
     schema = {}                  # config keys -> config.Field (common keys included)
+    job = None                   # Job class: job(cfg) loads what a run needs
     columns = []                 # losses.csv columns, in order
     summary = []                 # the final-row columns a sweep's results.csv lists
     curve = None                 # the column a sweep plots against step and time
     phase_column = None          # the column whose value changes at a new phase (stage...)
     output_patterns = ()         # this method's own files in a run folder (--overwrite)
 
+    def __init__(self, **attributes):
+        for key, value in attributes.items():
+            if not hasattr(type(self), key):
+                raise TypeError(f'Method has no attribute {key!r}')
+            setattr(self, key, value)
+
     def check(self, cfg):
         """Cross-key validation after every key passed its own (raise UserError)."""
 
     def open(self, cfg):
-        """Load inputs and networks for `cfg`; return a Job."""
-        raise NotImplementedError
+        """Load inputs and networks for `cfg` (bad input fails here); return a Job."""
+        return self.job(cfg)
 
 
 class Job:
