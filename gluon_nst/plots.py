@@ -20,7 +20,8 @@ def meaningful(values):
 def loss_curves(rows, path, title='', columns=('content', 'style', 'tv', 'total'),
                 phase='stage', ylabel='weighted loss', log=True):
     """Curves of losses.csv `rows` over all phases (stages, octaves...), a dotted line
-    where a phase starts.  The last column is drawn in black (the total)."""
+    where a phase starts.  The last column is drawn in black (the total).
+    Returns the y-axis limits."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ph = np.array([str(r[phase]) for r in rows])
     x = np.arange(len(rows))                     # steps counted over all phases
@@ -41,7 +42,9 @@ def loss_curves(rows, path, title='', columns=('content', 'style', 'tv', 'total'
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+    limits = ax.get_ylim()
     plt.close(fig)
+    return limits
 
 
 def figure_sheet(images, titles, path):
