@@ -66,9 +66,12 @@ def available_memory_bytes():
 
 def versions():
     out = {'python': platform.python_version(), 'platform': platform.platform()}
-    for name in ('mxnet', 'numpy', 'scipy', 'PIL', 'matplotlib', 'yaml', 'h5py'):
+    for name in ('mxnet', 'numpy', 'scipy', 'PIL', 'matplotlib', 'yaml', 'h5py',
+                 'onnxruntime', 'onnx'):
         mod = sys.modules.get(name)
         if mod is None:
+            if name in ('onnxruntime', 'onnx'):       # only where a run loaded them
+                continue
             try:
                 mod = __import__(name)
             except ImportError:

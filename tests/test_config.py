@@ -77,7 +77,7 @@ def test_numbers_written_like_1e4_in_yaml_files(tmp_path):
 
 
 def test_init_must_be_content_noise_or_a_file():
-    assert "'content', 'noise' or an existing image file" in err(init='nosie')
+    assert "'content', 'noise', 'fast' or an existing image file" in err(init='nosie')
 
 
 def test_required_images():

@@ -9,7 +9,7 @@ import importlib
 from ..errors import UserError
 
 # name -> module whose get_model(**kwargs) builds the network (imported on use).
-REGISTRY = {'vgg19': 'vgg19'}
+REGISTRY = {'vgg19': 'vgg19', 'magenta': 'magenta'}
 
 
 def get_model(name, **kwargs):

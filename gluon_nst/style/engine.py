@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..models import get_model
 from .calibration import CALIBRATION_PIXELS, feature_scales
 from .schedule import hand_over, plan
-from .schema import STAGE
+from .schema import INIT_WORDS, STAGE
 
 # Bytes of activations, gradients and workspace per input pixel for one step:
 # 4.6 KB measured from 150x100 to 1600x1067 with the book's layers
@@ -53,8 +53,11 @@ class Session:
         self.ctx = runtime.context(cfg['device'])
         self.content = image_io.read_rgb(cfg['content_image'], 'content image')
         self.style = image_io.read_rgb(cfg['style_image'], 'style image')
-        self.init = cfg['init'] if cfg['init'] in ('content', 'noise') else \
+        self.init = cfg['init'] if cfg['init'] in INIT_WORDS else \
             image_io.read_rgb(cfg['init'], 'init image')      # bad files fail before any work
+        if self.init == 'fast':                # the model loads (and is checked) before any work
+            from ..models import magenta
+            self.fast_model = magenta.load(cfg['weights']['path'], cfg['threads'])
         self.stages = plan(cfg['stages'], self.content.shape[:2])
         self.convention = cfg['preprocess']['convention']
         self.spec = self.spec_for(self.stages[0])
@@ -86,6 +89,10 @@ class Session:
     def initial_image(self, stage):
         if isinstance(self.init, str) and self.init == 'content':
             img = self.content
+        elif isinstance(self.init, str) and self.init == 'fast':
+            from ..models import magenta
+            img = magenta.stylize(self.content, self.style, model=self.fast_model,
+                                  size=stage.shape)
         elif isinstance(self.init, str):           # noise
             rng = np.random.RandomState(self.cfg['seed'])
             img = rng.uniform(0, 255, size=(stage.height, stage.width, 3)).astype(np.float32)

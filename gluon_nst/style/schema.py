@@ -7,7 +7,7 @@ import os
 from ..config import Field, common_fields, output_fields
 from ..errors import UserError
 
-INIT_WORDS = ('content', 'noise')
+INIT_WORDS = ('content', 'noise', 'fast')
 
 
 def _layers(v):
@@ -21,7 +21,7 @@ def _layers(v):
 
 def _init(v):
     if v not in INIT_WORDS and not os.path.isfile(v):
-        raise ValueError("'content', 'noise' or an existing image file")
+        raise ValueError("'content', 'noise', 'fast' or an existing image file")
     return v
 
 
@@ -68,7 +68,9 @@ SCHEMA = {
     **common_fields(),
     'content_image': Field(None, 'path', 'content image file', required=True),
     'style_image': Field(None, 'path', 'style image file', required=True),
-    'init': Field('content', 'path', 'starting image: content, noise, or an image file',
+    'init': Field('content', 'path', 'starting image: content, noise, fast (Magenta\'s '
+                  'feed-forward stylisation of the content; needs the fast extra), or an '
+                  'image file',
                   words=INIT_WORDS, convert=_init),
     'weights': {
         'source': Field('caffe-vgg19', 'choice', 'pretrained VGG-19 weights',

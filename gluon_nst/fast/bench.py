@@ -1,0 +1,154 @@
+"""Benchmark the fast method: seconds per image and peak memory at several sizes.
+
+    gluon-nst bench fast                          # 384x384, 1200x800, 1920x1080
+    gluon-nst bench fast --sizes 600x400 --repeats 10 --threads 1
+    gluon-nst bench fast --gatys                  # + the D2L recipe's time for the same size
+    gluon-nst bench fast --json
+(`python scripts/bench.py fast ...` is the same.)
+
+Every size runs in its own process (fresh memory: its peak RSS is the size's).
+An image's time is the transformer's forward pass (median of --repeats after one
+warm-up); the style vector (once per style) and the content's own vector (only
+for strength < 1) are timed apart.  --gatys runs `gluon-nst bench style` in a
+child process for the recipe's two stages (a quarter of the size, then the size:
+the book's 300x200 -> 1200x800) and reports 500 x step(quarter) + 300 x step(size),
+the D2L recipe's optimisation time for that output, beside the fast time.
+"""
+import argparse
+import json
+import os
+import sys
+
+from ..benchmark import measure_peak_gflops, parse_size, run_child
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = os.environ.get('GLUON_NST_SHARED', os.path.join(ROOT, '..', 'shared'))
+DEFAULT_SIZES = '384x384,1200x800,1920x1080'
+RECIPE_STEPS = (500, 300)        # the D2L recipe: steps at a quarter of the size, then at it
+
+CHILD = r'''
+import resource, statistics, sys, time
+sys.path.insert(0, {root!r})
+import gluon_nst
+import numpy as np
+from gluon_nst.image_io import read_rgb
+from gluon_nst.models import magenta
+w, h, repeats = {w}, {h}, {repeats}
+t = time.perf_counter()
+m = magenta.load({weights!r}, {threads})
+load_s = time.perf_counter() - t
+content = magenta.resize(read_rgb({content!r}), w, h)
+style = read_rgb({style!r})
+ts = []
+for _ in range(3):
+    t = time.perf_counter(); v = m.style_vector(style); ts.append(time.perf_counter() - t)
+vector_s = min(ts)
+rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+m.transform(content, v)                      # warm-up: ONNX Runtime plans this shape
+times = []
+for _ in range(repeats):
+    t = time.perf_counter(); out = m.transform(content, v); times.append(time.perf_counter() - t)
+assert out.shape == (h, w, 3)
+print('fast %dx%d load_s=%.3f style_vector_s=%.4f median_step_s=%.4f min_s=%.4f threads=%d'
+      % (w, h, load_s, vector_s, statistics.median(times), min(times), m.threads))
+print('loaded_rss_mb %.1f' % rss_loaded)
+print('peak_rss_mb %.1f' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+'''
+
+GATYS = r'''
+import sys
+sys.path.insert(0, {root!r})
+from gluon_nst.cli import main_bench
+sys.exit(main_bench(['style', '--sizes', {sizes!r}, '--steps', '{steps}', '--threads', '{threads}',
+                     '--json'] + {extra!r}))
+'''
+
+
+def _value(text, key):
+    for token in text.split():
+        if token.startswith(key + '='):
+            return float(token.split('=', 1)[1])
+    return None
+
+
+def measure(args, w, h, threads):
+    code = CHILD.format(root=ROOT, w=w, h=h, repeats=args.repeats, threads=threads,
+                        weights=args.weights, content=args.content, style=args.style)
+    r = run_child(code, threads, timeout=1800)
+    loaded = [float(x.split()[1]) for x in r['text'].splitlines() if x.startswith('loaded_rss_mb')]
+    return dict(width=w, height=h, seconds_per_image=r['median_step_s'],
+                min_seconds=_value(r['text'], 'min_s'), style_vector_s=_value(r['text'], 'style_vector_s'),
+                load_s=_value(r['text'], 'load_s'), megapixels_per_s=w * h / 1e6 / r['median_step_s'],
+                peak_rss_mb=r['peak_rss_mb'], loaded_rss_mb=loaded[0] if loaded else None)
+
+
+def gatys(args, sizes, threads):
+    """The D2L recipe's time per output size, from `gluon-nst bench style` step times."""
+    stage_sizes = []
+    for w, h in sizes:
+        stage_sizes += [(max(16, w // 4), max(16, h // 4)), (w, h)]
+    text = ','.join(f'{w}x{h}' for w, h in dict.fromkeys(stage_sizes))
+    extra = ['--weights', os.path.join(SHARED, 'weights')] if os.path.isdir(SHARED) else []
+    r = run_child(GATYS.format(root=ROOT, sizes=text, steps=args.gatys_steps, threads=threads,
+                               extra=extra), threads, timeout=7200)
+    step = {(x['width'], x['height']): x['median_step_s']
+            for x in json.loads(r['text'])['results']}
+    out = {}
+    for w, h in sizes:
+        small = step[(max(16, w // 4), max(16, h // 4))]
+        out[(w, h)] = dict(step_s_quarter=small, step_s=step[(w, h)],
+                           recipe_s=RECIPE_STEPS[0] * small + RECIPE_STEPS[1] * step[(w, h)])
+    return out
+
+
+def main(argv=None):
+    from ..runtime import cpu_count
+    ap = argparse.ArgumentParser(prog='gluon-nst bench fast',
+                                 description='Seconds per image and peak memory of the fast method.')
+    ap.add_argument('--sizes', default=DEFAULT_SIZES, help='comma-separated WxH')
+    ap.add_argument('--repeats', type=int, default=5, help='timed passes per size (after 1 warm-up)')
+    ap.add_argument('--threads', type=int, default=0, help='ONNX Runtime threads (0: every core)')
+    ap.add_argument('--weights', default=os.path.join(SHARED, 'weights'),
+                    help='folder holding magenta/ (default: ../shared/weights)')
+    ap.add_argument('--content', default=os.path.join(SHARED, 'd2l', 'rainier.jpg'))
+    ap.add_argument('--style', default=os.path.join(SHARED, 'd2l', 'autumn_oak.jpg'))
+    ap.add_argument('--gatys', action='store_true',
+                    help='also time the D2L recipe (Gatys) for each size via `bench style` (slow)')
+    ap.add_argument('--gatys-steps', type=int, default=3, help='timed style steps per stage size')
+    ap.add_argument('--no-peak', action='store_true', help='skip the sgemm peak measurement')
+    ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
+    args = ap.parse_args(argv)
+    for what in ('content', 'style'):
+        if not os.path.isfile(getattr(args, what)):
+            sys.exit(f'error: {what} image {getattr(args, what)} not found: pass --{what} or set '
+                     'GLUON_NST_SHARED')
+    threads = args.threads or cpu_count()
+    sizes = [parse_size(s) for s in args.sizes.split(',')]
+    peak = None if args.no_peak else measure_peak_gflops(threads)
+    report = dict(machine_peak_gflops=peak, threads=threads,
+                  results=[measure(args, w, h, threads) for w, h in sizes])
+    if args.gatys:
+        recipe = gatys(args, sizes, threads)
+        for r in report['results']:
+            g = recipe[(r['width'], r['height'])]
+            r.update(gatys_step_s=g['step_s'], gatys_recipe_s=g['recipe_s'],
+                     speedup=g['recipe_s'] / r['seconds_per_image'])
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    if peak is not None:
+        print(f'machine fp32 peak (sgemm, {threads} threads): {peak:.1f} GFLOP/s')
+    print(f'onnxruntime threads: {threads}')
+    head = (f'{"size":>10s} {"s/image":>8s} {"MP/s":>6s} {"style vec s":>11s} {"peak RSS MB":>12s}'
+            + (f' {"D2L recipe s":>13s} {"speed-up":>9s}' if args.gatys else ''))
+    print(head)
+    print('-' * len(head))
+    for r in report['results']:
+        line = (f'{r["width"]:>5d}x{r["height"]:<4d} {r["seconds_per_image"]:8.3f} '
+                f'{r["megapixels_per_s"]:6.2f} {r["style_vector_s"]:11.4f} {r["peak_rss_mb"]:12.0f}')
+        if args.gatys:
+            line += f' {r["gatys_recipe_s"]:13.0f} {r["speedup"]:8.0f}x'
+        print(line)
+    if not args.gatys:
+        print('D2L recipe (Gatys) for the same size: add --gatys, or time its steps with '
+              '`gluon-nst bench style --sizes W/4xH/4,WxH`: 500 x step(W/4xH/4) + 300 x step(WxH)')
