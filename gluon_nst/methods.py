@@ -12,7 +12,7 @@ import importlib
 from .errors import UserError
 
 # config `method:` value -> subpackage (imported on use, so a run loads only its own).
-PACKAGES = {'style': 'style', 'fast': 'fast'}
+PACKAGES = {'style': 'style', 'fast': 'fast', 'dream': 'dream'}
 
 
 def names():

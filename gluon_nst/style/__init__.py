@@ -78,4 +78,3 @@ METHOD = Method(
     summary=['content', 'style', 'tv', 'total'], curve='total', phase_column='stage',
     output_patterns=('stage[0-9].png', 'stage[0-9][0-9].png', 'stage[0-9]*_step[0-9]*.png',
                      'report.md', 'report.png'))
-
