@@ -60,6 +60,16 @@ def output_fields(**extra):
     }
 
 
+def name_list(example):
+    """A `convert` for keys that take a name or a non-empty list of names."""
+    def convert(v):
+        v = [v] if isinstance(v, str) else v
+        if not isinstance(v, list) or not v or not all(isinstance(x, str) and x for x in v):
+            raise ValueError(f'a name or a non-empty list of names (e.g. {example})')
+        return v
+    return convert
+
+
 def _flat_keys(schema, prefix=''):
     for k, v in schema.items():
         if isinstance(v, dict):

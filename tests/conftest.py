@@ -31,6 +31,14 @@ def vgg_h5(shared):
 
 
 @pytest.fixture(scope='session')
+def googlenet_weights(shared):
+    """The weights folder holding googlenet/ (BVLC GoogLeNet, raw files + SHA256SUMS)."""
+    path = os.path.join(shared, 'weights')
+    _need(os.path.join(path, 'googlenet', 'SHA256SUMS'))
+    return path
+
+
+@pytest.fixture(scope='session')
 def d2l(shared):
     return _need(os.path.join(shared, 'd2l'))
 

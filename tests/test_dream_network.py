@@ -20,11 +20,8 @@ except ImportError:
 
 
 @pytest.fixture(scope='module')
-def weights(shared):
-    path = os.path.join(shared, 'weights')
-    if not os.path.isfile(os.path.join(path, 'googlenet', 'SHA256SUMS')):
-        pytest.fail(f'needs {path}/googlenet (BVLC GoogLeNet, see ../shared/README.md)')
-    return path
+def weights(googlenet_weights):
+    return googlenet_weights
 
 
 @pytest.fixture(scope='module')

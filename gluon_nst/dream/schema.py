@@ -4,18 +4,11 @@ The defaults are Google's DeepDream notebook (google/deepdream, dream.ipynb):
 `inception_4c/output`, L2 objective, 4 octaves at 1.4, 10 steps each, step
 1.5 with the gradient over its mean |g|, jitter 32, clip.
 """
-from ..config import Field, common_fields, output_fields
+from ..config import Field, common_fields, name_list, output_fields
 from ..errors import UserError
 
 NETWORKS = ('googlenet', 'vgg19')
 DEFAULT_LAYERS = {'googlenet': ['inception_4c/output'], 'vgg19': ['relu4_2']}
-
-
-def _layers(v):
-    v = [v] if isinstance(v, str) else v
-    if not isinstance(v, list) or not v or not all(isinstance(x, str) and x for x in v):
-        raise ValueError('a layer name or a non-empty list of names (e.g. inception_4c/output)')
-    return v
 
 
 SCHEMA = {
@@ -33,7 +26,8 @@ SCHEMA = {
     },
     'layers': Field(None, 'custom', 'layers to amplify, by Caffe blob name (googlenet: '
                     'inception_4c/output, mixed4c...; vgg19: conv4_2, relu4_2...; default: '
-                    'inception_4c/output or relu4_2)', nullable=True, convert=_layers),
+                    'inception_4c/output or relu4_2)', nullable=True,
+                    convert=name_list('inception_4c/output')),
     'layer_weights': Field(None, 'floats', 'one multiplier per layer (default: 1 each)',
                            nullable=True),
     'objective': Field('mean_square', 'choice', 'mean (cookbook), mean_square (L2, Google), or '
