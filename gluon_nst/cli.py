@@ -1,4 +1,4 @@
-"""The command line: `gluon-nst train|sweep|compare|bench` (and scripts/*.py).
+"""The command line: `gluon-nst train|sweep|compare|bench|upscale` (and scripts/*.py).
 
 Errors the user can fix print one line; exit codes: 0 done, 1 the run failed
 (outputs kept), 2 bad input, 130 Ctrl-C, 143 SIGTERM (see errors.py).
@@ -8,7 +8,7 @@ import sys
 
 from .errors import EXIT_BAD_INPUT, Terminated, UserError, interrupt_exit_code
 
-COMMANDS = ('train', 'sweep', 'compare', 'bench')
+COMMANDS = ('train', 'sweep', 'compare', 'bench', 'upscale')
 
 
 def _fail(msg, code=EXIT_BAD_INPUT):
@@ -160,20 +160,29 @@ def main_bench(argv=None, prog='gluon-nst bench'):
     return module.main(argv) or 0
 
 
+# ---- upscale ---------------------------------------------------------------
+
+def main_upscale(argv=None, prog='upscale.py'):
+    """Enlarge an image with a trained SRCNN (the srcnn method's tool)."""
+    from .sr.upscale_cli import main
+    return main(argv, prog=prog)
+
+
 # ---- gluon-nst -------------------------------------------------------------
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ('-h', '--help') or argv[0] not in COMMANDS:
-        print('usage: gluon-nst {train,sweep,compare,bench} ...\n\n'
+        print('usage: gluon-nst {train,sweep,compare,bench,upscale} ...\n\n'
               '  train CONFIG [--set KEY=VALUE ...]   run any method\'s config '
               '(--help-config METHOD lists its keys)\n'
               '  sweep SWEEP                          a grid of overrides of any config\n'
               '  compare RUN                          style: a run against the book\n'
-              '  bench [METHOD] [...]                 benchmarks (default: style)',
+              '  bench [METHOD] [...]                 benchmarks (default: style)\n'
+              '  upscale IMAGE [--scale N] [--model RUN]   enlarge an image with SRCNN',
               file=sys.stderr if argv and argv[0] not in ('-h', '--help') else sys.stdout)
         return 0 if argv and argv[0] in ('-h', '--help') else EXIT_BAD_INPUT
     command, rest = argv[0], argv[1:]
     prog = f'gluon-nst {command}'
     return {'train': main_train, 'sweep': main_sweep, 'compare': main_compare,
-            'bench': main_bench}[command](rest, prog=prog)
+            'bench': main_bench, 'upscale': main_upscale}[command](rest, prog=prog)

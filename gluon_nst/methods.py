@@ -12,7 +12,7 @@ import importlib
 from .errors import UserError
 
 # config `method:` value -> subpackage (imported on use, so a run loads only its own).
-PACKAGES = {'style': 'style', 'fast': 'fast', 'dream': 'dream'}
+PACKAGES = {'style': 'style', 'fast': 'fast', 'srcnn': 'sr', 'dream': 'dream'}
 
 
 def names():
@@ -57,6 +57,7 @@ class Method:
 class Job:
     """One run of a method.  The run folder asks it for:"""
     total_work = 0               # progress units of the whole run (e.g. pixel-steps)
+    run_dir = None               # the run folder, set by run.train before steps() (checkpoints)
     device = 'cpu'
     threads = 1
 

@@ -204,6 +204,7 @@ def train(cfg, quiet=False, overwrite=False, stream=None):
     are written."""
     job = methods.get(cfg['method']).open(cfg)
     run_dir = make_run_dir(cfg, overwrite)
+    job.run_dir = run_dir
     rec = Recorder(run_dir, cfg, job, quiet, stream)
     try:
         for step in job.steps():

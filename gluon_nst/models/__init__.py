@@ -9,7 +9,7 @@ import importlib
 from ..errors import UserError
 
 # name -> module whose get_model(**kwargs) builds the network (imported on use).
-REGISTRY = {'vgg19': 'vgg19', 'googlenet': 'googlenet', 'magenta': 'magenta'}
+REGISTRY = {'vgg19': 'vgg19', 'googlenet': 'googlenet', 'magenta': 'magenta', 'srcnn': 'srcnn'}
 
 
 def get_model(name, **kwargs):
