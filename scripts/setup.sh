@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Create .venv with the pinned packages (CPU build of MXNet; GPU: EXTRAS=gpu).
-#   bash scripts/setup.sh            -> .venv with .[cpu,test]
+#   bash scripts/setup.sh            -> .venv with .[cpu,test,fast] (every method)
 #   EXTRAS=gpu,test bash scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EXTRAS="${EXTRAS:-cpu,test}"
+EXTRAS="${EXTRAS:-cpu,test,fast}"
 PY="${PYTHON:-python3}"
 ok_version='import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] <= (3, 11)))'
 if [ -x .venv/bin/python ] && ! .venv/bin/python -c "$ok_version"; then
