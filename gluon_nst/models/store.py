@@ -99,8 +99,8 @@ def _download(url, dest):
 
 def weights_file(spec, path=None):
     """Return (path, origin) of the verified file that `spec` describes: a dict with
-    filename, url, hash_name, hash, optional md5, subdir (shared layout) and
-    archive ('zip': the url is a zip holding the file)."""
+    filename, url (None: no download), hash_name, hash, optional md5, subdir (shared
+    layout), archive ('zip': the url is a zip holding the file) and origin."""
     if path:
         return _explicit(path, spec, 'weights.path'), 'config'
     if os.environ.get(ENV_WEIGHTS):
@@ -108,6 +108,10 @@ def weights_file(spec, path=None):
     cached = os.path.join(cache_dir(), spec['filename'])
     if os.path.isfile(cached) and file_hash(cached, spec['hash_name']) == spec['hash']:
         return cached, 'cache'
+    if not spec.get('url'):                  # published only inside a package, no address
+        origin = f' (from {spec["origin"]})' if spec.get('origin') else ''
+        raise UserError(f'{spec["filename"]} not found: set weights.path (or {ENV_WEIGHTS}) to a '
+                        f'folder holding it, e.g. ../shared/weights{origin}')
     if spec.get('archive') == 'zip':
         _download(spec['url'], cached + '.zip')
         with zipfile.ZipFile(cached + '.zip') as zf, tempfile.TemporaryDirectory(dir=cache_dir()) as t:
