@@ -1,4 +1,4 @@
-"""The command line: `gluon-nst train|sweep|compare|bench|upscale` (and scripts/*.py).
+"""The command line: `gluon-nst train|sweep|compare|bench|upscale|quality` (and scripts/*.py).
 
 Errors the user can fix print one line; exit codes: 0 done, 1 the run failed
 (outputs kept), 2 bad input, 130 Ctrl-C, 143 SIGTERM (see errors.py).
@@ -8,7 +8,7 @@ import sys
 
 from .errors import EXIT_BAD_INPUT, Terminated, UserError, interrupt_exit_code
 
-COMMANDS = ('train', 'sweep', 'compare', 'bench', 'upscale')
+COMMANDS = ('train', 'sweep', 'compare', 'bench', 'upscale', 'quality')
 
 
 def _fail(msg, code=EXIT_BAD_INPUT):
@@ -168,21 +168,68 @@ def main_upscale(argv=None, prog='upscale.py'):
     return main(argv, prog=prog)
 
 
+# ---- quality ---------------------------------------------------------------
+
+def quality_parser(prog='gluon-nst quality'):
+    from .quality import CONTENT_LAYER, EVAL_SIDE, STYLE_LAYERS
+    ap = argparse.ArgumentParser(
+        prog=prog, description='Score a stylised image (any file, e.g. a published result): '
+        f'content distance (VGG-19 {CONTENT_LAYER} feature MSE / const) and style distance '
+        f'(mean relative Gram distance over {", ".join(STYLE_LAYERS)}), each image at longest '
+        f'side {EVAL_SIDE}; lower is closer. The numbers every run records in record.json.')
+    ap.add_argument('result', help='the stylised image')
+    ap.add_argument('content', help='the content image it was made from')
+    ap.add_argument('styles', nargs='+', metavar='style', help='the style image(s)')
+    ap.add_argument('--blend-weights', type=float, nargs='+', metavar='W',
+                    help='one weight per style image (default: equal), normalised to sum 1')
+    ap.add_argument('--weights', metavar='PATH', help='the Caffe VGG-19 file or a folder holding '
+                    'it (default: $GLUON_NST_WEIGHTS, then the cache)')
+    ap.add_argument('--size', type=int, default=EVAL_SIDE,
+                    help=f'evaluation longest side (default {EVAL_SIDE}: the runs\' size; '
+                    'numbers at other sizes do not compare with them)')
+    ap.add_argument('--json', action='store_true', help='print the whole record as JSON')
+    return ap
+
+
+def _quality(a):
+    import json
+
+    from .quality import measure
+    if a.size < 16:
+        raise UserError(f'--size {a.size} is too small: VGG-19 needs at least 16 pixels a side')
+    q = measure(a.result, a.content, a.styles, a.blend_weights, size=a.size,
+                weights_path=a.weights)
+    if a.json:
+        print(json.dumps(q, indent=2))
+    else:
+        per_layer = zip(q['layers']['style'], q['style_distance_per_layer'])
+        layers = ', '.join(f'{n} {v:.4f}' for n, v in per_layer)
+        print(f"content_distance {q['content_distance']:.4f}  style_distance "
+              f"{q['style_distance']:.4f}  ({layers}; longest side {q['size']})")
+    return 0
+
+
+def main_quality(argv=None, prog='quality.py'):
+    return _guard(_quality, quality_parser(prog).parse_args(argv), 'interrupted')
+
+
 # ---- gluon-nst -------------------------------------------------------------
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ('-h', '--help') or argv[0] not in COMMANDS:
-        print('usage: gluon-nst {train,sweep,compare,bench,upscale} ...\n\n'
+        print('usage: gluon-nst {train,sweep,compare,bench,upscale,quality} ...\n\n'
               '  train CONFIG [--set KEY=VALUE ...]   run any method\'s config '
               '(--help-config METHOD lists its keys)\n'
               '  sweep SWEEP                          a grid of overrides of any config\n'
               '  compare RUN                          style: a run against the book\n'
               '  bench [METHOD] [...]                 benchmarks (default: style)\n'
-              '  upscale IMAGE [--scale N] [--model RUN]   enlarge an image with SRCNN',
+              '  upscale IMAGE [--scale N] [--model RUN]   enlarge an image with SRCNN\n'
+              '  quality RESULT CONTENT STYLE...      content and style distances of an image',
               file=sys.stderr if argv and argv[0] not in ('-h', '--help') else sys.stdout)
         return 0 if argv and argv[0] in ('-h', '--help') else EXIT_BAD_INPUT
     command, rest = argv[0], argv[1:]
     prog = f'gluon-nst {command}'
     return {'train': main_train, 'sweep': main_sweep, 'compare': main_compare,
-            'bench': main_bench, 'upscale': main_upscale}[command](rest, prog=prog)
+            'bench': main_bench, 'upscale': main_upscale,
+            'quality': main_quality}[command](rest, prog=prog)

@@ -24,16 +24,16 @@ class Field:
     of mappings validated by `item`), or custom.  `convert(value)`, if given, runs
     after the kind's checks and returns the normalised value (ValueError: the text
     says what was expected).  `words` (kind path) are values that are not paths
-    (e.g. init: content).
+    (e.g. init: content).  `many` (kind path): a non-empty list of paths is accepted too.
     """
 
     def __init__(self, default, kind, help='', choices=None, lo=None, hi=None,
                  nullable=False, required=False, lo_open=False, words=(), convert=None,
-                 item=None, check_item=None):
+                 item=None, check_item=None, many=False):
         self.default, self.kind, self.help = default, kind, help
         self.choices, self.lo, self.hi = choices, lo, hi
         self.nullable, self.required, self.lo_open = nullable, required, lo_open
-        self.words, self.convert = tuple(words), convert
+        self.words, self.convert, self.many = tuple(words), convert, many
         self.item, self.check_item = item, check_item
 
 
@@ -149,9 +149,11 @@ def _check_value(key, f, v):
         if not isinstance(v, str) or not v:
             bad('a non-empty string')
     elif f.kind == 'path':
-        if not isinstance(v, str) or not v:
+        if f.many and isinstance(v, list) and v and all(isinstance(p, str) and p for p in v):
+            pass
+        elif not isinstance(v, str) or not v:
             bad(' or '.join(repr(w) for w in f.words) + ' or a path' if f.words
-                else 'a non-empty string')
+                else 'a path or a non-empty list of paths' if f.many else 'a non-empty string')
     elif f.kind == 'choice':
         if v not in f.choices:
             near = difflib.get_close_matches(str(v), [str(c) for c in f.choices], n=1)
@@ -316,6 +318,8 @@ def load(path=None, overrides=(), data=None):
         f = paths.get(key)
         if f is not None and isinstance(value, str) and value not in f.words:
             value = abs_path(value, os.getcwd())     # paths on the command line: from the cwd
+        elif f is not None and f.many and isinstance(value, list):
+            value = [abs_path(v, os.getcwd()) if isinstance(v, str) else v for v in value]
         _ensure_sections(raw, method.schema, key)
         _set_path(raw, method.schema, key, value)
     cfg = defaults(method.schema)

@@ -5,6 +5,7 @@ A method's job yields `Step`s; the `Recorder` writes them as the run goes
 (rows flushed at every image, images at every `save_as`), so an interrupted
 or failing run keeps its last good image, its logs and its record.
 """
+import contextlib
 import csv
 import glob
 import itertools
@@ -123,6 +124,7 @@ class Recorder:
         self.columns = self.method.columns
         self.stream = stream or sys.stderr
         self.rows, self.last_image, self.phase_seconds = [], None, {}
+        self.quality = None            # the job's score of the finished result (quality.py)
         self.started = time.time()
         with open(self.path('config.yaml'), 'w') as f:
             f.write(config_mod.dump(cfg))
@@ -171,6 +173,7 @@ class Recorder:
             **{f'{self.method.phase_column}_seconds': self.phase_seconds},
             device=str(job.device), threads=job.threads, seed=self.cfg['seed'],
             **job.record(),
+            **({'quality': self.quality} if self.quality is not None else {}),
             peak_rss_mb=round(runtime.peak_rss_mb(), 1), versions=runtime.versions())
         tmp = self.path('record.json.tmp')
         with open(tmp, 'w') as f:
@@ -178,6 +181,10 @@ class Recorder:
         os.replace(tmp, self.path('record.json'))
 
     def finish(self, status, error=None):
+        with _signals_held():
+            self._finish(status, error)
+
+    def _finish(self, status, error=None):
         from . import plots
         from .image_io import save_png
         if self.bar is not None:
@@ -194,6 +201,24 @@ class Recorder:
                 plots.figure_sheet(images, titles, self.path('sheet.png'))
         finally:
             self.write_record(status, error)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """A second Ctrl-C (or SIGTERM) while the outputs are written would lose them: it
+    is noted and dropped, since the run is stopping or has finished anyway."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = [signal.SIGINT, signal.SIGTERM]
+    previous = {s: signal.signal(s, lambda signum, frame: None) for s in held}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def train(cfg, quiet=False, overwrite=False, stream=None):
@@ -227,5 +252,11 @@ def train(cfg, quiet=False, overwrite=False, stream=None):
             raise RunFailed(f'{msg}; the last good image and logs are in {run_dir}') from None
         rec.finish('failed', f'{e.__class__.__name__}: {e}')
         raise
+    score = getattr(job, 'quality', None)     # a method that can score its result
+    if score is not None and rec.last_image is not None:
+        try:
+            rec.quality = score(rec.last_image)
+        except KeyboardInterrupt:     # the result is complete: keep it, without a score
+            pass
     rec.finish('finished')
     return run_dir

@@ -229,8 +229,20 @@ def final_losses(run_dir):
     return (rows[-1] if rows else {}), rows
 
 
+# record.json's `quality` numbers (gluon_nst/quality.py): the same measure for every run,
+# so that runs with different loss weights, layers or sizes can be ranked.
+QUALITY_COLUMNS = ('content_distance', 'style_distance')
+
+
+def quality_of(rec):
+    """{content_distance, style_distance} of a run record ('' where it has none)."""
+    q = rec.get('quality') or {}
+    return {c: q[c] if isinstance(q.get(c), (int, float)) else '' for c in QUALITY_COLUMNS}
+
+
 def collect(out, runs, dirs, method='style'):
-    """results.csv, contact_sheet.png and curves_<key>.png for the swept keys."""
+    """results.csv, contact_sheet.png, curves_<key>.png for the swept keys, and
+    quality.png (style against content distance) when the runs were scored."""
     m = methods.get(method or 'style')
     keys = list(dict.fromkeys(k for r in runs for k in r))
     table = []
@@ -241,19 +253,44 @@ def collect(out, runs, dirs, method='style'):
         if os.path.exists(os.path.join(d, 'sweep_error.txt')):
             err = open(os.path.join(d, 'sweep_error.txt')).read().strip()
         table.append(dict(run=os.path.basename(d), **{k: _fmt(r.get(k)) for k in keys},
-                          **{c: last.get(c, '') for c in m.summary},
+                          **{c: last.get(c, '') for c in m.summary}, **quality_of(rec),
                           wall_seconds=rec.get('wall_seconds', ''),
                           status=status or ('failed' if err else 'not run'),
                           error=err or (rec.get('error') or '')))
     with open(os.path.join(out, 'results.csv'), 'w', newline='') as f:
-        w = csv.DictWriter(f, ['run'] + keys + list(m.summary) + ['wall_seconds', 'status', 'error'])
+        w = csv.DictWriter(f, ['run'] + keys + list(m.summary) + list(QUALITY_COLUMNS)
+                           + ['wall_seconds', 'status', 'error'])
         w.writeheader()
         w.writerows(table)
-    _contact_sheet(out, runs, dirs, keys)
+    _contact_sheet(out, runs, dirs, keys, table)
     _curves(out, runs, dirs, keys, m)
+    _quality_plot(out, keys, table)
 
 
-def _contact_sheet(out, runs, dirs, keys):
+def _quality_plot(out, keys, table):
+    """Each scored run as a point: style distance against content distance (lower-left
+    is better on both; the runs on the lower-left front are the trade-offs worth keeping)."""
+    scored = [t for t in table if all(t[c] != '' for c in QUALITY_COLUMNS)]
+    if not scored:
+        return
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    xs = [t['content_distance'] for t in scored]
+    ys = [t['style_distance'] for t in scored]
+    ax.scatter(xs, ys, s=18)
+    for t, x, y in zip(scored, xs, ys):
+        label = ', '.join(f'{k.split(".")[-1]}={t[k]}' for k in keys) or t['run']
+        ax.annotate(label, (x, y), fontsize=6, xytext=(3, 3), textcoords='offset points')
+    ax.set_xlabel('content distance (relu4_2 feature MSE / 600^2; lower keeps more content)')
+    ax.set_ylabel('style distance (relative Gram distance; lower is more style)')
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, 'quality.png'), dpi=90)
+    plt.close(fig)
+
+
+def _contact_sheet(out, runs, dirs, keys, table=None):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -264,13 +301,17 @@ def _contact_sheet(out, runs, dirs, keys):
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.9 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis('off')
-    for ax, r, d in zip(axes.ravel(), runs, dirs):
+    for i, (ax, r, d) in enumerate(zip(axes.ravel(), runs, dirs)):
         img = os.path.join(d, 'result.png')
         if os.path.isfile(img):
             ax.imshow(Image.open(img))
         else:
             ax.text(0.5, 0.5, status_of(d)[0] or 'not run', ha='center', va='center')
-        ax.set_title('\n'.join(f'{k.split(".")[-1]}={_fmt(r.get(k))}' for k in keys), fontsize=7)
+        lines = [f'{k.split(".")[-1]}={_fmt(r.get(k))}' for k in keys]
+        row = table[i] if table else {}
+        if all(row.get(c, '') != '' for c in QUALITY_COLUMNS):
+            lines.append(f"content {row['content_distance']:.3f}  style {row['style_distance']:.3f}")
+        ax.set_title('\n'.join(lines), fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(out, 'contact_sheet.png'), dpi=90)
     plt.close(fig)

@@ -25,7 +25,8 @@ def test_defaults_are_the_books_numbers():
                            'style_weights': None, 'average': False}
     assert (c['loss']['content_weight'], c['loss']['style_weight'], c['loss']['tv_weight']) == (1, 1e3, 10)
     assert c['stages'] == [dict(image_shape=[300, 200], longest_side=None, style_longest_side=None,
-                                epochs=500, lr=0.01, lr_decay_epoch=200, lr_decay_factor=0.1)]
+                                style_scale=None, epochs=500, lr=0.01, lr_decay_epoch=200,
+                                lr_decay_factor=0.1)]
     assert c['optimizer']['name'] == 'adam' and c['weights']['source'] == 'caffe-vgg19'
 
 
@@ -49,7 +50,7 @@ def test_types_and_ranges_name_the_key():
 def test_layers_by_name_or_index():
     c = load(layers={'content': ['conv4_2'], 'style': ['block1_conv1', 'relu2_1', 28]})
     assert c['layers']['content'] == [21]
-    assert c['layers']['style'] == [0, 6, 28]
+    assert c['layers']['style'] == [1, 6, 28]      # block1_conv1 is Keras' post-ReLU output
     assert "did you mean 'conv5_1'" in err(layers={'style': ['conv9_1']})
     assert 'out of range' in err(layers={'style': [99]})
 
@@ -77,7 +78,7 @@ def test_numbers_written_like_1e4_in_yaml_files(tmp_path):
 
 
 def test_init_must_be_content_noise_or_a_file():
-    assert "'content', 'noise', 'fast' or an existing image file" in err(init='nosie')
+    assert "'content', 'noise', 'gray', 'fast' or an existing image file" in err(init='nosie')
 
 
 def test_required_images():

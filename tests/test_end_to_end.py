@@ -172,6 +172,39 @@ def test_ctrl_c_or_sigterm_keeps_last_image_and_logs(small_cfg, tmp_path, sig):
     assert (out / 'result.png').exists() and (out / 'losses.png').exists()
 
 
+def test_a_second_ctrl_c_while_the_outputs_are_written_loses_nothing(
+        small_cfg, tmp_path, monkeypatch):
+    """Users press Ctrl-C twice: the second one arrives while result.png, the plots and
+    record.json are being written, and must not stop that."""
+    from gluon_nst import run, style
+    from gluon_nst.errors import RunInterrupted
+    steps, plot = style.StyleJob.steps, style.StyleJob.plot
+
+    def interrupted_steps(self):
+        for step in steps(self):
+            yield step
+            if step.image is not None:
+                raise KeyboardInterrupt                    # the first Ctrl-C
+
+    def plot_with_a_second_ctrl_c(self, *args):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)                                    # delivered before the plot
+        plot(self, *args)
+
+    monkeypatch.setattr(style.StyleJob, 'steps', interrupted_steps)
+    monkeypatch.setattr(style.StyleJob, 'plot', plot_with_a_second_ctrl_c)
+    out = tmp_path / 'twice'
+    cfg = config.load(small_cfg, [('output.dir', str(out)), ('output.sync_every', 1)])
+    try:
+        with pytest.raises(RunInterrupted):
+            run.train(cfg, quiet=True)
+    except KeyboardInterrupt:
+        pytest.fail('the second Ctrl-C stopped the writing of the outputs')
+    assert json.load(open(out / 'record.json'))['status'] == 'interrupted'
+    assert (out / 'result.png').exists() and (out / 'losses.png').exists()
+    assert (out / 'sheet.png').exists()
+
+
 def test_bad_init_image_fails_before_any_work(small_cfg, tmp_path):
     bad = tmp_path / 'text.jpg'
     bad.write_text('not an image')

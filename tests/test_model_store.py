@@ -17,7 +17,9 @@ def test_layer_names_and_indices():
     assert network.layer_index('relu1_1') == 1
     assert network.layer_index('conv4_4') == 25
     assert network.layer_index('conv5_1') == 28
-    assert network.layer_index('block4_conv2') == network.layer_index('conv4_2') == 21
+    assert network.layer_index('conv4_2') == 21
+    # Keras conv layers include their ReLU.
+    assert network.layer_index('block4_conv2') == network.layer_index('relu4_2') == 22
     assert network.CONV_INDICES == [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
     assert network.feature_shape(28, 200, 300) == (512, 12, 18)
 

@@ -166,6 +166,15 @@ class FastJob(Job):
                     strength=c['strength'], longest_side=c['longest_side'],
                     style_fit=c['style_fit'], timing=self.timing)
 
+    def quality(self, result):
+        """record.json's `quality` (gluon_nst/quality.py), as the style method's; one
+        content image only (a folder has many results)."""
+        if self.mode != 'file' or self.content is None:
+            return None
+        from ..quality import for_run
+        return for_run(result, self.content, self.styles, self.cfg['blend']['weights'],
+                       self.cfg['weights']['path'])
+
     def sheet(self, result, status):
         weights = self.cfg['blend']['weights']
         if self.thumbnails:             # folder mode: style(s) | the first results

@@ -30,13 +30,15 @@ def _layer_table():
 
 LAYER_NAMES = _layer_table()
 CONV_INDICES = [i for i, n in enumerate(LAYER_NAMES) if n.startswith('conv')]
-# Keras/TF names of the conv layers (block1_conv1 ...) are accepted too.
-KERAS_ALIASES = {f'block{n[4]}_conv{n[6]}': n for n in LAYER_NAMES if n.startswith('conv')}
+# Keras/TF layer names are accepted too.  A Keras conv layer applies its ReLU
+# itself, so `block4_conv2` is the output after the ReLU: relu4_2, not conv4_2.
+KERAS_ALIASES = {f'block{n[4]}_conv{n[6]}': n.replace('conv', 'relu')
+                 for n in LAYER_NAMES if n.startswith('conv')}
 KERAS_ALIASES.update({f'block{n[4]}_pool': n for n in LAYER_NAMES if n.startswith('pool')})
 
 
 def layer_index(layer):
-    """Resolve an index or a name (`conv4_2`, `relu4_2`, `block4_conv2`) to an index."""
+    """Resolve an index or a name (`conv4_2`, `relu4_2`, `block4_conv2` = relu4_2) to an index."""
     if isinstance(layer, bool):
         raise UserError(f'layer {layer!r} is not a VGG-19 layer: use an index 0..{len(LAYER_NAMES) - 1} '
                         'or a name like conv4_2')
@@ -78,14 +80,31 @@ def fold_input_convention(weight, bias, src, dst):
     return new_w.astype(weight.dtype), new_b.astype(bias.dtype)
 
 
-def build_features(depth):
+POOLINGS = ('max', 'avg')
+
+
+def build_features(depth, pooling='max'):
     """`gluon.model_zoo.vision.vgg19().features`, cut after layer `depth - 1`.
 
     Conv shapes are set here, so the net can be initialised and its weights
     set before any forward pass (the zoo defers them to the first input).
+    pooling 'avg': each max pool becomes an average pool of the same window and
+    stride (Gatys et al. 2015; no rescaling, as they did).
     """
+    from mxnet.gluon import nn
     from mxnet.gluon.model_zoo import vision
+    if pooling not in POOLINGS:
+        raise UserError(f'unknown pooling {pooling!r}: use one of {", ".join(POOLINGS)}')
     net = vision.vgg19().features[:depth]
+    if pooling == 'avg':
+        blocks = []
+        for blk in net:
+            if isinstance(blk, nn.MaxPool2D):
+                k = blk._kwargs
+                blk = nn.AvgPool2D(pool_size=k['kernel'], strides=k['stride'], padding=k['pad'])
+            blocks.append(blk)
+        net = nn.HybridSequential()
+        net.add(*blocks)
     channels = 3
     for name, blk in zip(LAYER_NAMES[:depth], net):
         if name.startswith('conv'):
@@ -181,8 +200,10 @@ def conv_arrays(source, path=None):
     return arrays, record
 
 
-def get_model(source='caffe-vgg19', path=None, depth=None, convention='book', ctx=None):
-    """The frozen VGG-19 `features`, cut after `depth` layers, taking `convention` input.
+def get_model(source='caffe-vgg19', path=None, depth=None, convention='book', ctx=None,
+              pooling='max'):
+    """The frozen VGG-19 `features`, cut after `depth` layers, taking `convention` input,
+    with max (the network's) or avg pooling.
 
     Returns (net, record).  The input convention is folded into conv1_1, so
     `net(x)` with x in `convention` equals the original network on its own
@@ -194,7 +215,7 @@ def get_model(source='caffe-vgg19', path=None, depth=None, convention='book', ct
     native = SOURCES[source]['convention']
     w0, b0 = fold_input_convention(arrays[0][0], arrays[0][1], convention, native)
     arrays = [(w0, b0)] + arrays[1:]
-    net = build_features(depth)
+    net = build_features(depth, pooling)
     ctx = ctx or mx.cpu()
     net.initialize(mx.init.Zero(), ctx=ctx)
     convs = [blk for blk in net if blk.__class__.__name__ == 'Conv2D']
@@ -203,5 +224,6 @@ def get_model(source='caffe-vgg19', path=None, depth=None, convention='book', ct
         blk.bias.set_data(mx.nd.array(b, ctx=ctx))
     # Frozen: no weight gradients are ever computed or stored.
     net.collect_params().setattr('grad_req', 'null')
-    record.update(native_convention=native, input_convention=convention, depth=depth)
+    record.update(native_convention=native, input_convention=convention, depth=depth,
+                  pooling=pooling)
     return net, record

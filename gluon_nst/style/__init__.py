@@ -36,7 +36,7 @@ class StyleJob(Job):
                 row = dict(stage=it.stage, step=it.step, lr=lr, content=f'{it.content:.6g}',
                            style=f'{it.style:.6g}', tv=f'{it.tv:.6g}', total=f'{it.total:.6g}',
                            seconds=f'{it.seconds:.3f}')
-                last = it.step == stage.epochs - 1
+                last = it.step == stage.epochs - 1 or 'stopped' in it.extra   # lbfgs_torch
                 image, save_as = None, ()
                 if it.image is not None:
                     image = to_uint8(postprocess(it.image, s.convention))
@@ -65,8 +65,19 @@ class StyleJob(Job):
                     weights=s.weights_record,
                     feature_scales=[s.spec_for(st)['feature_scales'] for st in s.stages])
 
+    def quality(self, result):
+        """record.json's `quality`: the result against the content and the style(s),
+        measured the same way whatever the settings (gluon_nst/quality.py)."""
+        if not self.cfg['output']['quality']:
+            return None
+        from ..quality import for_run
+        s = self.session
+        return for_run(result, s.content, s.styles, s.blend_weights, self.cfg['weights']['path'])
+
     def sheet(self, result, status):
-        return [self.session.content, self.session.style, result], ['content', 'style', status]
+        styles = self.session.styles
+        names = ['style'] if len(styles) == 1 else [f'style {i}' for i in range(1, len(styles) + 1)]
+        return [self.session.content, *styles, result], ['content', *names, status]
 
     def plot(self, rows, path, title):
         from ..plots import loss_curves

@@ -3,6 +3,7 @@
 `iterate(cfg)` is the generator every front end consumes; `stylize()` is the
 keyword API on top of it, with a per-iteration callback.
 """
+import dataclasses
 import difflib
 
 import numpy as np
@@ -11,9 +12,10 @@ from .. import config as config_mod
 from .. import image_io, runtime
 from ..errors import UserError
 from ..models import get_model
+from . import color, masks
 from .calibration import CALIBRATION_PIXELS, feature_scales
 from .schedule import hand_over, plan
-from .schema import INIT_WORDS, STAGE
+from .schema import INIT_WORDS, STAGE, style_paths
 
 # Bytes of activations, gradients and workspace per input pixel for one step:
 # 4.6 KB measured from 150x100 to 1600x1067 with the book's layers
@@ -52,10 +54,17 @@ class Session:
         import mxnet as mx
         self.ctx = runtime.context(cfg['device'])
         self.content = image_io.read_rgb(cfg['content_image'], 'content image')
-        self.style = image_io.read_rgb(cfg['style_image'], 'style image')
+        self.styles = [image_io.read_rgb(p, 'style image') for p in style_paths(cfg)]
+        self.style = self.styles[0]
+        blend = cfg['style_blend_weights'] or [1.0] * len(self.styles)
+        self.blend_weights = [w / sum(blend) for w in blend]
+        self.masks = self._read_masks()                # bad files fail before any work
+        self.color = cfg['color']
+        # The images the losses see: the originals, their luminance, or the style recoloured.
+        self.loss_content, self.loss_styles = self._loss_images()
         self.init = cfg['init'] if cfg['init'] in INIT_WORDS else \
-            image_io.read_rgb(cfg['init'], 'init image')      # bad files fail before any work
-        if self.init == 'fast':                # the model loads (and is checked) before any work
+            image_io.read_rgb(cfg['init'], 'init image')
+        if isinstance(self.init, str) and self.init == 'fast':     # loaded before any work
             from ..models import magenta
             self.fast_model = magenta.load(cfg['weights']['path'], cfg['threads'])
         self.stages = plan(cfg['stages'], self.content.shape[:2])
@@ -65,7 +74,8 @@ class Session:
         layers = self.spec['content_layers'] + self.spec['style_layers']
         self.features, self.weights_record = get_model(
             'vgg19', source=cfg['weights']['source'], path=cfg['weights']['path'],
-            depth=max(layers) + 1, convention=self.convention, ctx=self.ctx)
+            depth=max(layers) + 1, convention=self.convention, ctx=self.ctx,
+            pooling=cfg['pooling'])
         self.bounds = image_io.pixel_range(self.convention) if cfg['optimizer']['clip'] else None
         mx.random.seed(cfg['seed'])
         np.random.seed(cfg['seed'])
@@ -73,7 +83,44 @@ class Session:
     def spec_for(self, stage):
         """The loss spec at this stage's size (calibrated feature scales depend on it)."""
         cfg = self.cfg
-        return loss_spec(cfg['layers'], cfg['loss'], cfg['weights'], (stage.height, stage.width))
+        spec = loss_spec(cfg['layers'], cfg['loss'], cfg['weights'], (stage.height, stage.width))
+        spec.update(blend_weights=self.blend_weights, masked=self.masks is not None)
+        return spec
+
+    def _read_masks(self):
+        cfg = self.cfg
+        given = cfg['style_masks']
+        given = [given] if isinstance(given, str) else given
+        style = [masks.read_mask(p, f'style_masks.{i}' if len(given) > 1 else 'style_masks')
+                 for i, p in enumerate(given)] if given else None
+        content = masks.read_mask(cfg['content_mask'], 'content_mask') \
+            if cfg['content_mask'] else None
+        return masks.style_masks(style, content, len(self.styles))
+
+    def _loss_images(self):
+        if self.color == 'luminance':
+            return (color.luminance_image(self.content),
+                    [color.luminance_image(s, match_to=self.content) for s in self.styles])
+        if self.color == 'match':
+            method = self.cfg['color_match']
+            return self.content, [color.match_colors(s, self.content, method) for s in self.styles]
+        return self.content, self.styles
+
+    def chroma_restorer(self, stage):
+        """With color: luminance, a function from an optimised image (network space) to
+        the same image with the content's chroma at this stage's size; else None."""
+        if self.color != 'luminance':
+            return None
+        import mxnet as mx
+        content01 = mx.image.imresize(mx.nd.array(self.content, dtype='uint8'), stage.width,
+                                      stage.height).asnumpy() / 255.0
+
+        def restore(x):
+            y01 = image_io.postprocess(x, self.convention).asnumpy()
+            rgb = color.with_chroma(y01, content01) * 255.0
+            return image_io.preprocess(rgb.astype(np.float32), stage.shape, self.convention,
+                                       x.context)
+        return restore
 
     def _check_memory(self):
         if self.ctx.device_type != 'cpu':
@@ -87,17 +134,24 @@ class Session:
                                 'use a smaller image_shape')
 
     def initial_image(self, stage):
-        if isinstance(self.init, str) and self.init == 'content':
-            img = self.content
-        elif isinstance(self.init, str) and self.init == 'fast':
+        """The first stage's start in network space (an init image of another size is resized
+        to the stage's shape); in luminance mode, its luminance."""
+        word = self.init if isinstance(self.init, str) else None
+        if word == 'content':
+            img = self.loss_content
+        elif word == 'fast':
             from ..models import magenta
-            img = magenta.stylize(self.content, self.style, model=self.fast_model,
-                                  size=stage.shape)
-        elif isinstance(self.init, str):           # noise
+            img = magenta.stylize(self.loss_content, self.loss_styles, weights=self.blend_weights,
+                                  model=self.fast_model, size=stage.shape)
+        elif word == 'gray':                       # crowsonkb's init: gray, without its noise
+            img = np.full((stage.height, stage.width, 3), 127.5, dtype=np.float32)
+        elif word == 'noise':
             rng = np.random.RandomState(self.cfg['seed'])
             img = rng.uniform(0, 255, size=(stage.height, stage.width, 3)).astype(np.float32)
         else:
             img = self.init
+        if self.color == 'luminance' and word not in ('content', 'gray'):
+            img = color.luminance_image(img)
         return image_io.preprocess(img, stage.shape, self.convention, self.ctx)
 
 
@@ -108,7 +162,7 @@ def iterate(cfg, session=None, start=None):
     image in network space) replaces the first stage's initial image.
     """
     from .objective import Objective, compile_objective
-    from .optimize import OPTIMIZERS
+    from .optimize import OPTIMIZERS, NonFiniteLoss
     s = session or Session(cfg)
     opt = cfg['optimizer']
     run_stage = OPTIMIZERS[opt['name']]
@@ -118,21 +172,30 @@ def iterate(cfg, session=None, start=None):
             x = s.initial_image(stage)
         elif x.shape[2:] != (stage.height, stage.width):
             x = hand_over(x, stage, s.convention, s.ctx)
-        content_x = image_io.preprocess(s.content, stage.shape, s.convention, s.ctx)
-        style_shape = image_io.fit_shape(s.style.shape[:2], None, stage.style_longest_side) \
-            if stage.style_longest_side else stage.shape
-        style_x = image_io.preprocess(s.style, style_shape, s.convention, s.ctx)
+        content_x = image_io.preprocess(s.loss_content, stage.shape, s.convention, s.ctx)
+        style_xs = [image_io.preprocess(img, stage.style_shape(img.shape[:2]), s.convention, s.ctx)
+                    for img in s.loss_styles]
         objective = Objective(s.features, s.spec_for(stage), (stage.height, stage.width))
-        targets = objective.targets(content_x, style_x)
+        targets = objective.targets(content_x, style_xs, s.masks)
         compile_objective(objective)
         save_every = cfg['output']['save_every']
         force = range(save_every - 1, stage.epochs, save_every) if save_every else ()
-        for it in run_stage(objective, targets, x, stage, opt,
-                            sync_every=cfg['output']['sync_every'], bounds=s.bounds,
-                            keep_best=opt['keep_best'], force_sync=set(force)):
-            if it.image is not None:
-                x = it.image
-            yield it
+        # Luminance mode: the optimised (luminance) image goes on to the next stage; what is
+        # yielded (saved, shown) has the content's chroma.
+        restore = s.chroma_restorer(stage)
+        try:
+            for it in run_stage(objective, targets, x, stage, opt,
+                                sync_every=cfg['output']['sync_every'], bounds=s.bounds,
+                                keep_best=opt['keep_best'], force_sync=set(force)):
+                if it.image is not None:
+                    x = it.image
+                    if restore is not None:
+                        it = dataclasses.replace(it, image=restore(it.image))
+                yield it
+        except NonFiniteLoss as e:
+            if restore is not None and getattr(e, 'image', None) is not None:
+                e.image = restore(e.image)
+            raise
         del objective, targets
 
 

@@ -62,6 +62,8 @@ class TVLoss(HybridBlock):
 
     form 'l1_mean' (D2L): 0.5 * (mean|dx| + mean|dy|).
     form 'keras': sum((dx^2 + dy^2) ^ power) over the common (H-1, W-1) grid.
+    form 'squared_sum' (jcjohnson/neural-style, whose TVLoss gradient is that of this
+    energy): 0.5 * sum(dx^2 + dy^2) over the same grid.
     """
 
     def __init__(self, form='l1_mean', power=1.25, **kwargs):
@@ -75,6 +77,8 @@ class TVLoss(HybridBlock):
             return 0.5 * (F.mean(F.abs(dy)) + F.mean(F.abs(dx)))
         dy = F.slice_axis(dy, axis=3, begin=0, end=-1)
         dx = F.slice_axis(dx, axis=2, begin=0, end=-1)
+        if self.form == 'squared_sum':
+            return 0.5 * F.sum(F.square(dy) + F.square(dx))
         return F.sum(F.power(F.square(dy) + F.square(dx), self.power))
 
 

@@ -4,12 +4,18 @@ weighted content, style and TV losses, as one hybridizable block.
 Feature scales (calibration) are folded into the loss weights: features
 divided by s give a content loss divided by s^2 and a style loss divided by
 s^4, so no extra pass over the feature maps is needed.
+
+Several style images: without masks their Gram matrices are blended into one
+target per layer (sum of blend weight x Gram, jcjohnson's -style_blend_weights);
+with masks each style has its own term per layer, on features multiplied by its
+mask (neural-style-tf's), weighted by its blend weight.
 """
 from mxnet import autograd
 from mxnet.gluon import HybridBlock
 
 from ..models.vgg19 import feature_shape
 from .losses import ContentLoss, Gram, Scale, StyleLoss, SumLoss, TVLoss, gram_normaliser
+from .masks import at_feature_size
 
 
 class FeatureExtractor(HybridBlock):
@@ -33,57 +39,103 @@ class FeatureExtractor(HybridBlock):
 
 
 class Objective(HybridBlock):
-    """total, (content, style, tv) = Objective(x, *content_targets, *style_grams)."""
+    """total, (content, style, tv) = Objective(x, *targets), targets from `targets()`:
+    content features, style Grams, then (masked) the masks."""
 
     def __init__(self, features, spec, image_hw, **kwargs):
         """spec: dict with content_layers, style_layers (indices), content_weights,
         style_weights (per layer, already including scales), tv_weight, gram_norm,
-        content_reduction, style_reduction, tv_form, tv_power."""
+        content_reduction, style_reduction, tv_form, tv_power; optional
+        blend_weights (one per style image, summing to 1; default [1]) and masked
+        (one term per style and layer on masked features; default False)."""
         super().__init__(**kwargs)
         self.n_content = len(spec['content_layers'])
         self.n_style = len(spec['style_layers'])
         self.gram_norm = spec['gram_norm']
+        self.blend_weights = list(spec.get('blend_weights') or [1.0])
+        self.masked = bool(spec.get('masked'))
+        # Style terms per layer: one per style image when masked, else one blended target.
+        self.terms = len(self.blend_weights) if self.masked else 1
         h, w = image_hw
+        self.feature_hw = [feature_shape(layer, h, w)[1:] for layer in spec['style_layers']]
         with self.name_scope():
             self.extractor = FeatureExtractor(features, spec['content_layers'] + spec['style_layers'])
             style_losses = []
             for i, (layer, weight) in enumerate(zip(spec['style_layers'], spec['style_weights'])):
                 c, fh, fw = feature_shape(layer, h, w)
                 norm = gram_normaliser(spec['gram_norm'], c, fh, fw)
-                loss = StyleLoss(norm, spec['style_reduction'], image_pixels=h * w)
-                style_losses.append(Scale(loss, weight))
+                for k in range(self.terms):
+                    loss = StyleLoss(norm, spec['style_reduction'], image_pixels=h * w)
+                    style_losses.append(Scale(loss, weight * self.blend_weights[k]
+                                              if self.masked else weight))
             self.content = SumLoss([Scale(ContentLoss(spec['content_reduction']), wt)
                                     for wt in spec['content_weights']]) if self.n_content else None
             self.style = SumLoss(style_losses) if self.n_style else None
             self.tv = Scale(TVLoss(spec['tv_form'], spec['tv_power']), spec['tv_weight']) \
                 if spec['tv_weight'] else None
 
-    def targets(self, content_x, style_x):
-        """Content features and style Grams, computed once per stage (no graph kept)."""
+    def targets(self, content_x, style_x, masks=None):
+        """Content features, then style Grams (then, masked, the masks at each style
+        layer's size), computed once per stage (no graph kept).
+
+        style_x: one style image or a list, one per blend weight; masks: with
+        `masked`, one (H, W) array in 0..1 per style image."""
+        styles = list(style_x) if isinstance(style_x, (list, tuple)) else [style_x]
+        if len(styles) != len(self.blend_weights):
+            raise ValueError(f'{len(styles)} style images for {len(self.blend_weights)} weights')
+        if self.masked and (masks is None or len(masks) != len(styles)):
+            raise ValueError('a masked objective needs one mask per style image')
         self.extractor.hybridize(False)
         with autograd.pause():
             out = []
             if self.n_content:
                 out += self.extractor(content_x)[:self.n_content]
             if self.n_style:
-                feats = self.extractor(style_x)[self.n_content:]
-                # The style image may have its own size: its Grams use its own normaliser.
-                out += [Gram(gram_normaliser(self.gram_norm, *f.shape[1:]))(f) for f in feats]
+                grams = []                     # [style][layer]
+                for k, sx in enumerate(styles):
+                    feats = self.extractor(sx)[self.n_content:]
+                    if self.masked:
+                        feats = [f * at_feature_size(masks[k], f.shape[2:], f.context)
+                                 for f in feats]
+                    # The style image may have its own size: its Grams use its own normaliser.
+                    grams.append([Gram(gram_normaliser(self.gram_norm, *f.shape[1:]))(f)
+                                  for f in feats])
+                if self.masked:
+                    ctx = styles[0].context
+                    out += [grams[k][i] for i in range(self.n_style) for k in range(self.terms)]
+                    out += [at_feature_size(masks[k], hw, ctx)
+                            for hw in self.feature_hw for k in range(self.terms)]
+                elif len(styles) == 1:
+                    out += grams[0]
+                else:
+                    out += [sum(b * g[i] for b, g in zip(self.blend_weights, grams))
+                            for i in range(self.n_style)]
         return out
 
     def hybrid_forward(self, F, x, *targets):
         feats = self.extractor(x)
         zero = F.sum(x) * 0
         parts = []
-        for term, n, offset in ((self.content, self.n_content, 0),
-                                (self.style, self.n_style, self.n_content)):
-            if term is None:
-                parts.append(zero)
-                continue
+        if self.content is None:
+            parts.append(zero)
+        else:
             args = []
-            for k in range(n):
-                args += [feats[offset + k], targets[offset + k]]
-            parts.append(term(*args))
+            for k in range(self.n_content):
+                args += [feats[k], targets[k]]
+            parts.append(self.content(*args))
+        if self.style is None:
+            parts.append(zero)
+        else:
+            n_terms = self.n_style * self.terms
+            grams = targets[self.n_content:self.n_content + n_terms]
+            masks = targets[self.n_content + n_terms:]
+            args = []
+            for j in range(n_terms):
+                f = feats[self.n_content + j // self.terms]
+                if self.masked:
+                    f = F.broadcast_mul(f, masks[j])
+                args += [f, grams[j]]
+            parts.append(self.style(*args))
         parts.append(self.tv(x) if self.tv is not None else zero)
         total = F.add_n(*parts)
         return total, F.concat(*parts, dim=0)

@@ -48,6 +48,30 @@ class Iterate:
         return self.content + self.style + self.tv
 
 
+class ImageAverage:
+    """Bias-corrected exponential moving average of the iterates (crowsonkb's EMA, as
+    Adam's moments): started with the initial image, then
+    avg = decay * avg + (1 - decay) * x after every step, read as avg / (1 - decay^t).
+    Works on NDArrays and numpy arrays; `get()` returns a fresh array."""
+
+    def __init__(self, x, decay):
+        self.decay, self.accum = float(decay), 1.0
+        self.value = x * 0
+        self.update(x)
+
+    def update(self, x):
+        self.accum *= self.decay
+        self.value = self.value * self.decay + x * (1.0 - self.decay)
+
+    def get(self):
+        return self.value / (1.0 - self.accum)
+
+
+def _average(x, opt):
+    decay = opt.get('ema_decay', 0.0)
+    return ImageAverage(x, decay) if decay else None
+
+
 def _clipper(bounds, ctx):
     if bounds is None:
         return None
@@ -71,6 +95,7 @@ def adam_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
     best_loss = nd.array([np.inf], ctx=ctx)
     best = x.copy() if keep_best else None
     last_good = x.copy()
+    average = _average(x, opt)
     pending, t0, t_sync = [], time.perf_counter(), 0.0
     for i in range(stage.epochs):
         lr = stage.lr_at(i)
@@ -85,6 +110,8 @@ def adam_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
         trainer.step(1)
         if clip is not None:
             x[:] = clip(x)
+        if average is not None:
+            average.update(x)
         pending.append((i, lr, parts))
         last = i == stage.epochs - 1
         # Step 0 is read on its own: it includes building the graph, which the
@@ -102,6 +129,8 @@ def adam_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
                 err.image = last_good
                 raise err
             last_good = x.copy()
+            if average is not None:         # the averaged image is the result (a fresh array)
+                last_good = average.get()
             n = len(pending)
             for k, ((step, step_lr, _), v) in enumerate(zip(pending, values)):
                 sync = k == n - 1
@@ -140,11 +169,14 @@ def lbfgs_stage(objective, targets, x0, stage, opt, bounds=None, keep_best=False
                        np.broadcast_to(np.asarray(hi).reshape(1, 3, 1, 1), shape).ravel()))
     cur = x0.asnumpy().astype(np.float64).ravel()
     best_val, best_flat = math.inf, cur
+    # Averaged over L-BFGS iterations (scipy's callback), not over evaluations (line search).
+    average = _average(cur, opt)
     t0 = time.perf_counter()
     for r in range(stage.epochs):
         last_parts.clear()
         cur, val, info = fmin_l_bfgs_b(f, cur, maxfun=opt['lbfgs_maxfun'], m=opt['lbfgs_history'],
-                                       bounds=box)
+                                       bounds=box,
+                                       callback=None if average is None else average.update)
         parts = last_parts.get(val)
         if parts is None:
             f(cur)
@@ -155,10 +187,14 @@ def lbfgs_stage(objective, targets, x0, stage, opt, bounds=None, keep_best=False
         if val < best_val:
             best_val, best_flat = val, cur.copy()
         chosen = best_flat if keep_best else cur
+        if average is not None:
+            chosen = average.get()
         image = nd.array(chosen.reshape(shape).astype(np.float32), ctx=ctx)
         yield Iterate(stage.index, r, float('nan'), float(parts[0]), float(parts[1]),
                       float(parts[2]), time.perf_counter() - t0, image,
                       extra={'evaluations': int(info['funcalls'])})
 
 
-OPTIMIZERS = {'adam': adam_stage, 'lbfgs': lbfgs_stage}
+from .lbfgs import lbfgs_torch_stage  # noqa: E402  (the stage functions above come first)
+
+OPTIMIZERS = {'adam': adam_stage, 'lbfgs': lbfgs_stage, 'lbfgs_torch': lbfgs_torch_stage}

@@ -6,7 +6,8 @@ lr * factor ** ((i - 1) // lr_decay_epoch) for i >= 1 and lr at step 0.
 """
 from dataclasses import dataclass
 
-from ..image_io import fit_shape, postprocess, preprocess
+from ..errors import UserError
+from ..image_io import MIN_SIDE, fit_shape, postprocess, preprocess
 
 
 @dataclass
@@ -19,10 +20,20 @@ class Stage:
     lr_decay_epoch: int
     lr_decay_factor: float
     style_longest_side: int = None
+    style_scale: float = None
 
     @property
     def shape(self):
         return self.width, self.height
+
+    def style_shape(self, style_hw):
+        """[W, H] of a style image of (H, W) at this stage: stretched to the stage's shape
+        (the book), or at a longest side given in pixels or as a factor of the stage's."""
+        if self.style_longest_side:
+            return fit_shape(style_hw, None, self.style_longest_side)
+        if self.style_scale:
+            return fit_shape(style_hw, None, round(self.style_scale * max(self.width, self.height)))
+        return self.shape
 
     def lr_at(self, step):
         """Learning rate used by optimisation step `step` (0-based)."""
@@ -36,8 +47,12 @@ def plan(stage_cfgs, content_hw):
     out = []
     for i, s in enumerate(stage_cfgs, start=1):
         w, h = fit_shape(content_hw, s['image_shape'], s['longest_side'])
+        scale = s.get('style_scale')
+        if scale and round(scale * max(w, h)) < MIN_SIDE:
+            raise UserError(f"config key 'stages.{i - 1}.style_scale': {scale} x {max(w, h)} "
+                            f'pixels is under {MIN_SIDE}; give a larger style_scale')
         out.append(Stage(i, int(w), int(h), s['epochs'], s['lr'], s['lr_decay_epoch'],
-                         s['lr_decay_factor'], s.get('style_longest_side')))
+                         s['lr_decay_factor'], s.get('style_longest_side'), scale))
     return out
 
 

@@ -7,7 +7,7 @@ import os
 from ..config import Field, common_fields, output_fields
 from ..errors import UserError
 
-INIT_WORDS = ('content', 'noise', 'fast')
+INIT_WORDS = ('content', 'noise', 'gray', 'fast')
 
 
 def _layers(v):
@@ -21,8 +21,20 @@ def _layers(v):
 
 def _init(v):
     if v not in INIT_WORDS and not os.path.isfile(v):
-        raise ValueError("'content', 'noise', 'fast' or an existing image file")
+        raise ValueError("'content', 'noise', 'gray', 'fast' or an existing image file")
     return v
+
+
+def _decay(v):
+    if v >= 1:
+        raise ValueError('a value >= 0 and < 1 (0: off)')
+    return v
+
+
+def style_paths(cfg):
+    """The style images as a list (style_image takes one path or a list)."""
+    v = cfg['style_image']
+    return [v] if isinstance(v, str) else list(v)
 
 
 def _feature_scale(v):
@@ -43,6 +55,8 @@ def _feature_scale(v):
 def _check_stage(raw, stage, key):
     if raw.get('longest_side') is not None and raw.get('image_shape'):
         raise UserError(f"config key '{key}': give image_shape or longest_side, not both")
+    if stage['style_scale'] is not None and stage['style_longest_side'] is not None:
+        raise UserError(f"config key '{key}': give style_scale or style_longest_side, not both")
     if stage['longest_side'] is not None:
         stage['image_shape'] = None
     elif stage['image_shape'] is None:
@@ -57,6 +71,9 @@ STAGE = {
     'style_longest_side': Field(None, 'int', 'style image at this longest side, aspect kept '
                                 '(default: stretched to the stage shape, as the book)', lo=16,
                                 nullable=True),
+    'style_scale': Field(None, 'float', 'instead of style_longest_side: the style image\'s '
+                         'longest side as a factor of this stage\'s longest side, aspect kept '
+                         '(jcjohnson\'s -style_scale)', lo=0, lo_open=True, nullable=True),
     'epochs': Field(500, 'int', 'optimisation steps (L-BFGS: rounds)', lo=1),
     'lr': Field(0.01, 'float', 'learning rate (Adam)', lo=0, lo_open=True),
     'lr_decay_epoch': Field(200, 'int', 'multiply lr by lr_decay_factor after step i '
@@ -67,10 +84,28 @@ STAGE = {
 SCHEMA = {
     **common_fields(),
     'content_image': Field(None, 'path', 'content image file', required=True),
-    'style_image': Field(None, 'path', 'style image file', required=True),
-    'init': Field('content', 'path', 'starting image: content, noise, fast (Magenta\'s '
-                  'feed-forward stylisation of the content; needs the fast extra), or an '
-                  'image file',
+    'style_image': Field(None, 'path', 'style image file, or a list of them (their Gram '
+                         'matrices blended by style_blend_weights)', required=True, many=True),
+    'style_blend_weights': Field(None, 'floats', 'one weight per style image, normalised to sum '
+                                 '1 (default: equal)', nullable=True),
+    'style_masks': Field(None, 'path', 'one mask image per style image: white where that style '
+                         'acts (stretched to the image; default: everywhere)', nullable=True,
+                         many=True),
+    'content_mask': Field(None, 'path', 'mask image: white where the content is kept (no style '
+                          'terms there)', nullable=True),
+    'color': Field('transfer', 'choice', 'transfer (the style\'s colours), luminance (style '
+                   'transfer on luminance only, the content\'s chroma kept) or match (the '
+                   'style image recoloured to the content\'s colours first)',
+                   choices=['transfer', 'luminance', 'match']),
+    'color_match': Field('linear', 'choice', 'with color: match: linear (RGB mean and '
+                         'covariance, matrix square roots) or histogram (per channel)',
+                         choices=['linear', 'histogram']),
+    'pooling': Field('max', 'choice', 'VGG-19 pooling: max (the network\'s) or avg (Gatys et '
+                     'al.; the calibrated feature scales are max pooling\'s)',
+                     choices=['max', 'avg']),
+    'init': Field('content', 'path', 'starting image: content, noise, gray (uniform RGB 0.5), '
+                  'fast (Magenta\'s feed-forward stylisation of the content; needs the fast '
+                  'extra), or an image file (resized to the first stage\'s shape)',
                   words=INIT_WORDS, convert=_init),
     'weights': {
         'source': Field('caffe-vgg19', 'choice', 'pretrained VGG-19 weights',
@@ -105,13 +140,16 @@ SCHEMA = {
                            choices=['chw', 'hw', 'none']),
         'style_reduction': Field('mean', 'choice', 'style: mean, sum, or keras '
                                  '(sum / (4 * 3^2 * (H*W)^2))', choices=['mean', 'sum', 'keras']),
-        'tv_form': Field('l1_mean', 'choice', 'TV: l1_mean (book) or keras (power form)',
-                         choices=['l1_mean', 'keras']),
+        'tv_form': Field('l1_mean', 'choice', 'TV: l1_mean (book), keras (power form) or '
+                         'squared_sum (jcjohnson: 0.5 * sum of squared neighbour differences)',
+                         choices=['l1_mean', 'keras', 'squared_sum']),
         'tv_power': Field(1.25, 'float', 'exponent of the keras TV form', lo=0, lo_open=True),
     },
     'optimizer': {
-        'name': Field('adam', 'choice', 'adam (gluon.Trainer) or lbfgs (scipy L-BFGS-B)',
-                      choices=['adam', 'lbfgs']),
+        'name': Field('adam', 'choice', 'adam (gluon.Trainer), lbfgs (scipy L-BFGS-B in rounds) '
+                      'or lbfgs_torch (torch.optim.LBFGS on the device: one evaluation per '
+                      'step, step length stages.N.lr, history kept)',
+                      choices=['adam', 'lbfgs', 'lbfgs_torch']),
         'beta1': Field(0.9, 'float', 'Adam beta1', lo=0, hi=1),
         'beta2': Field(0.999, 'float', 'Adam beta2', lo=0, hi=1),
         'epsilon': Field(1e-8, 'float', 'Adam epsilon', lo=0, lo_open=True),
@@ -119,12 +157,22 @@ SCHEMA = {
         'keep_best': Field(False, 'bool', 'keep the lowest-loss image as the result'),
         'lbfgs_maxfun': Field(20, 'int', 'L-BFGS function evaluations per round', lo=1),
         'lbfgs_history': Field(10, 'int', 'L-BFGS memory (corrections kept)', lo=1),
+        'lbfgs_tol_grad': Field(1e-7, 'float', 'lbfgs_torch: stop when max |gradient| <= this '
+                                '(torch\'s tolerance_grad)', lo=0),
+        'lbfgs_tol_change': Field(1e-9, 'float', 'lbfgs_torch: stop when the step or the loss '
+                                  'change is below this (torch\'s tolerance_change)', lo=0),
+        'ema_decay': Field(0.0, 'float', 'average the image over the steps (L-BFGS: '
+                           'iterations), bias-corrected exponential moving average with this '
+                           'decay, and make the average the result (0: off; crowsonkb: 0.99)',
+                           lo=0, convert=_decay),
     },
     'stages': Field(None, 'items', 'coarse-to-fine stages (default: one stage of stage defaults)',
                     item=STAGE, check_item=_check_stage),
     'output': output_fields(
         save_every=Field(0, 'int', 'also save the image every N steps (0: per stage only)', lo=0),
-        sync_every=Field(10, 'int', 'read losses from the device every N steps', lo=1)),
+        sync_every=Field(10, 'int', 'read losses from the device every N steps', lo=1),
+        quality=Field(True, 'bool', 'score the result at the end (record.json quality: '
+                      'content and style distances, gluon_nst/quality.py)')),
 }
 
 
@@ -144,3 +192,17 @@ def check(cfg):
     if isinstance(scale, list) and len(scale) != n:
         raise UserError(f"config key 'weights.feature_scale': {len(scale)} scales for {n} layers "
                         '(content then style); give one per layer or a single number')
+    n_styles = len(style_paths(cfg))
+    for key in ('style_blend_weights', 'style_masks'):
+        v = cfg[key]
+        v = [v] if isinstance(v, str) else v
+        if v is not None and len(v) != n_styles:
+            raise UserError(f"config key '{key}': {len(v)} given for {n_styles} style "
+                            f"image{'s' if n_styles > 1 else ''}; give one per style_image")
+    blend = cfg['style_blend_weights']
+    if blend is not None and (min(blend) < 0 or sum(blend) <= 0):
+        raise UserError(f"config key 'style_blend_weights': got {blend}; give weights >= 0 with "
+                        'a positive sum')
+    if cfg['optimizer']['ema_decay'] and cfg['optimizer']['keep_best']:
+        raise UserError("config keys 'optimizer.ema_decay' and 'optimizer.keep_best': both pick "
+                        'the result image; set one of them (ema_decay: 0 or keep_best: false)')

@@ -1,0 +1,186 @@
+"""L-BFGS on the device (MXNet NDArrays): torch.optim.LBFGS without a line search.
+
+This is the optimiser jcjohnson/neural-style runs (Lua torch `optim.lbfgs`,
+which torch.optim.LBFGS follows): one function evaluation per iteration, the
+history of the last `history` (s, y) pairs kept for the whole run (never
+restarted), the two-loop recursion with the initial inverse Hessian
+y.s / y.y, a fixed step length `lr` (the first step scaled by
+min(1, 1 / |g|_1) so that it cannot overshoot), and torch's tolerance checks.
+It differs from `optimizer.name: lbfgs` (scipy L-BFGS-B, the Keras recipe),
+which runs rounds with a line search and restarts its memory every round.
+
+`minimize()` is the algorithm on flat NDArrays, one `Iteration` per
+iteration; `lbfgs_torch_stage()` runs it on a style stage and yields the
+engine's `Iterate`s (progress, logging, save_every and Ctrl-C work as for
+Adam).
+"""
+import math
+import time
+from dataclasses import dataclass
+
+from mxnet import autograd, nd
+
+
+@dataclass
+class Iteration:
+    index: int             # 0-based
+    loss: float            # f at the point this iteration started from
+    info: object           # what fun() returned with that loss (the style loss parts)
+    step: float            # the step length t taken (0: no step)
+    x: object              # the new point (a fresh NDArray, safe to keep)
+    evaluations: int       # function evaluations so far
+    stopped: str = ''      # why the run ends after this iteration ('' while it goes on)
+
+
+class NotFinite(ArithmeticError):
+    """f or its gradient became NaN or infinite at the point after `last_good`."""
+
+    def __init__(self, index, last_good):
+        super().__init__(f'non-finite loss after iteration {index}')
+        self.index, self.last_good = index, last_good
+
+
+def _dot(a, b):
+    return nd.dot(a, b)                    # (1,) on the device: no sync
+
+
+def minimize(fun, x0, iterations, lr=1.0, history=100, tolerance_grad=1e-7,
+             tolerance_change=1e-9, project=None):
+    """Minimise fun from x0 (a flat NDArray); yields an Iteration per iteration.
+
+    fun(x) -> (loss as a (1,) NDArray, gradient shaped like x, info).
+    lr: the step length, or a function of the iteration index.
+    project: optional map applied to each new point (e.g. clipping to a box); the
+    step s kept in the history is then the displacement actually made.
+    Stops early, as torch does, when max|g| <= tolerance_grad, when g.d >
+    -tolerance_change (no descent direction), when max|t d| <= tolerance_change or
+    when |f_new - f| < tolerance_change.
+    """
+    step_length = lr if callable(lr) else (lambda i: lr)
+    x = x0.copy()
+    loss_nd, g, info = fun(x)
+    evaluations = 1
+    loss, g_max, g_sum = (float(v) for v in
+                          nd.concat(loss_nd.reshape((1,)), nd.max(nd.abs(g)).reshape((1,)),
+                                    nd.sum(nd.abs(g)).reshape((1,)), dim=0).asnumpy())
+    if not (math.isfinite(loss) and math.isfinite(g_max)):
+        raise NotFinite(-1, x0)
+    if g_max <= tolerance_grad:
+        yield Iteration(0, loss, info, 0.0, x, evaluations, 'the gradient is below tolerance_grad')
+        return
+    dirs, steps, rho = [], [], []          # y, s and 1 / y.s of the kept pairs, oldest first
+    h_diag, d, t, g_prev, s = 1.0, None, 0.0, None, None
+    for i in range(iterations):
+        if i == 0:
+            d = -g
+        else:
+            y = g - g_prev
+            ys, yy = (float(v) for v in nd.concat(_dot(y, s), _dot(y, y), dim=0).asnumpy())
+            if ys > 1e-10:                 # keep the pair only if the curvature is positive
+                if len(dirs) == history:
+                    dirs.pop(0), steps.pop(0), rho.pop(0)
+                dirs.append(y), steps.append(s), rho.append(1.0 / ys)
+                h_diag = ys / yy
+            # Two-loop recursion: d = -H g; the alphas stay on the device.
+            q = -g
+            alphas = [None] * len(dirs)
+            for k in range(len(dirs) - 1, -1, -1):
+                alphas[k] = _dot(steps[k], q) * rho[k]
+                q = q - dirs[k] * alphas[k]
+            d = q * h_diag
+            for k in range(len(dirs)):
+                beta = _dot(dirs[k], d) * rho[k]
+                d = d + steps[k] * (alphas[k] - beta)
+        g_prev = g
+        t = min(1.0, 1.0 / g_sum) * step_length(i) if i == 0 else step_length(i)
+        gtd, d_max = (float(v) for v in
+                      nd.concat(_dot(g, d), nd.max(nd.abs(d)).reshape((1,)), dim=0).asnumpy())
+        if gtd > -tolerance_change:
+            yield Iteration(i, loss, info, 0.0, x, evaluations,
+                            'no descent direction (g.d > -tolerance_change)')
+            return
+        x_new = x + d * t
+        if project is not None:
+            x_new = project(x_new)
+            s = x_new - x
+        else:
+            s = d * t
+        if i == iterations - 1:            # the last iteration evaluates nothing (as torch)
+            yield Iteration(i, loss, info, t, x_new, evaluations)
+            return
+        loss_nd, g, new_info = fun(x_new)
+        evaluations += 1
+        new_loss, g_max = (float(v) for v in
+                           nd.concat(loss_nd.reshape((1,)), nd.max(nd.abs(g)).reshape((1,)),
+                                     dim=0).asnumpy())
+        if not (math.isfinite(new_loss) and math.isfinite(g_max)):
+            raise NotFinite(i, x)
+        stopped = ''
+        if g_max <= tolerance_grad:
+            stopped = 'the gradient is below tolerance_grad'
+        elif d_max * t <= tolerance_change:
+            stopped = 'the step is below tolerance_change'
+        elif abs(new_loss - loss) < tolerance_change:
+            stopped = 'the loss changes less than tolerance_change'
+        yield Iteration(i, loss, info, t, x_new, evaluations, stopped)
+        if stopped:
+            return
+        x, loss, info = x_new, new_loss, new_info
+
+
+def lbfgs_torch_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
+                      keep_best=False, force_sync=()):
+    """One style stage with `minimize`: `stage.epochs` iterations, step length
+    `stage.lr` (decayed like Adam's when lr_decay_epoch is set), history
+    `optimizer.lbfgs_history`; yields an Iterate per iteration (losses of the
+    point the iteration started from, as Adam's), the image at every
+    `sync_every` iterations, at `force_sync` and at the last; with
+    `optimizer.ema_decay` the image is the average over the iterations."""
+    from .optimize import Iterate, NonFiniteLoss, _average, _clipper
+    ctx, shape = x0.context, x0.shape
+    clip = _clipper(bounds, ctx)
+    buf = x0.copy()
+    buf.attach_grad()
+
+    def fun(flat):
+        buf[:] = flat.reshape(shape)
+        with autograd.record():
+            total, parts = objective(buf, *targets)
+        total.backward()
+        # The compiled graph reuses its buffers: keep copies.
+        return total.copy(), buf.grad.reshape((-1,)).copy(), parts.copy()
+
+    project = (lambda v: clip(v.reshape(shape)).reshape((-1,))) if clip is not None else None
+    start = x0.reshape((-1,))
+    if clip is not None:
+        start = project(start)
+    best_loss, best, current = math.inf, None, start
+    average = _average(start, opt)         # optimizer.ema_decay: over the iterations
+    t0 = time.perf_counter()
+    steps = minimize(fun, start, stage.epochs, lr=stage.lr_at, history=opt['lbfgs_history'],
+                     tolerance_grad=opt['lbfgs_tol_grad'],
+                     tolerance_change=opt['lbfgs_tol_change'], project=project)
+    try:
+        for it in steps:
+            parts = it.info.asnumpy()
+            if average is not None:
+                average.update(it.x)
+            if keep_best and it.loss < best_loss:      # it.loss is the loss of `current`
+                best_loss, best = it.loss, current
+            last = it.index == stage.epochs - 1 or bool(it.stopped)
+            image = None
+            if last or it.index == 0 or (it.index + 1) % sync_every == 0 or it.index in force_sync:
+                chosen = it.x if average is None else average.get()
+                image = (best if keep_best and last and best is not None else chosen).reshape(shape)
+            extra = {'evaluations': it.evaluations}
+            if it.stopped:
+                extra['stopped'] = it.stopped
+            yield Iterate(stage.index, it.index, it.step, float(parts[0]), float(parts[1]),
+                          float(parts[2]), time.perf_counter() - t0, image, extra=extra)
+            current = it.x
+    except NotFinite as e:
+        err = NonFiniteLoss(f'stage {stage.index}: the loss became non-finite after iteration '
+                            f'{e.index}; lower the step length (stages.N.lr) or the loss weights '
+                            '(the last good image was kept)')
+        err.image = e.last_good.reshape(shape)
+        raise err from None
