@@ -7,6 +7,8 @@ R, G, B = Y + (offsets that depend on Cb, Cr only).
 """
 import numpy as np
 
+from ..image_io import to_uint8
+
 RGB_TO_YCBCR = np.array([[0.299, 0.587, 0.114],
                          [-0.168736, -0.331264, 0.5],
                          [0.5, -0.418688, -0.081312]])
@@ -26,10 +28,6 @@ def ycbcr_to_rgb(ycbcr):
 
 def to_float(rgb8):
     return np.asarray(rgb8, dtype=np.float64) / 255.0
-
-
-def to_uint8(rgb01):
-    return np.clip(np.round(np.asarray(rgb01) * 255.0), 0, 255).astype(np.uint8)
 
 
 def luminance_image(rgb8, match_to=None):
