@@ -6,6 +6,7 @@ import pytest
 from gluon_nst.dream import bench
 
 
+@pytest.mark.orchestration
 def test_bench_reports_every_configuration(shared, capsys):
     weights = os.path.join(shared, 'weights')
     if not os.path.isfile(os.path.join(weights, 'googlenet', 'SHA256SUMS')):

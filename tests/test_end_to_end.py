@@ -114,6 +114,7 @@ def test_stylize_api_with_callback(small_cfg):
         stylize('a', 'b', styel_weight=1)
 
 
+@pytest.mark.orchestration
 def test_cli_run_and_existing_output_folder(small_cfg, tmp_path):
     out = tmp_path / 'cli'
     r = run_cli(small_cfg, '--quiet', '--set', 'stages.0.epochs=2', '--set', 'stages.1.epochs=1',
@@ -135,6 +136,7 @@ def test_cli_run_and_existing_output_folder(small_cfg, tmp_path):
     (['--set', 'los.style_weight=1'], "did you mean 'loss'"),
     (['-o', '/dev/null/run'], 'cannot create the output folder /dev/null/run'),
 ])
+@pytest.mark.orchestration
 def test_cli_bad_input_is_one_line(small_cfg, args, msg):
     r = run_cli(small_cfg, '--quiet', *args)
     assert r.returncode == 2
@@ -152,6 +154,7 @@ def test_non_finite_loss_stops_cleanly_and_keeps_outputs(small_cfg, tmp_path):
 
 
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.orchestration
 def test_ctrl_c_or_sigterm_keeps_last_image_and_logs(small_cfg, tmp_path, sig):
     out = tmp_path / 'int'
     p = subprocess.Popen([sys.executable, TRAIN, small_cfg, '--quiet', '-o', str(out),
@@ -172,6 +175,7 @@ def test_ctrl_c_or_sigterm_keeps_last_image_and_logs(small_cfg, tmp_path, sig):
     assert (out / 'result.png').exists() and (out / 'losses.png').exists()
 
 
+@pytest.mark.orchestration
 def test_a_second_ctrl_c_while_the_outputs_are_written_loses_nothing(
         small_cfg, tmp_path, monkeypatch):
     """Users press Ctrl-C twice: the second one arrives while result.png, the plots and

@@ -16,7 +16,8 @@ def write_sweep(tmp_path, d2l, vgg_h5, **spec):
     base.write_text(yaml.safe_dump(dict(
         content_image=os.path.join(d2l, 'rainier.jpg'), style_image=os.path.join(d2l, 'autumn_oak.jpg'),
         weights=dict(path=os.path.dirname(vgg_h5)),
-        stages=[dict(image_shape=[40, 32], epochs=3, lr=0.05)])))
+        stages=[dict(image_shape=[40, 32], epochs=3, lr=0.05)],
+        output=dict(quality=False))))          # scoring is tested in test_quality.py
     p = tmp_path / 'sw.yaml'
     p.write_text(yaml.safe_dump(dict(base='base.yaml', **spec)))
     return str(p)
@@ -54,6 +55,7 @@ def rows(out):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.orchestration
 def test_local_sweep_resumes_and_records_failures(tmp_path, d2l, vgg_h5):
     p = write_sweep(tmp_path, d2l, vgg_h5,
                     grid={'loss.style_weight': [1.0e+3, 1.0e+300], 'loss.tv_weight': [0, 10]})
@@ -89,6 +91,7 @@ def test_local_sweep_resumes_and_records_failures(tmp_path, d2l, vgg_h5):
                for r in rows(out) if r['status'] == 'finished')
 
 
+@pytest.mark.orchestration
 def test_ray_executor(tmp_path, d2l, vgg_h5):
     pytest.importorskip('ray', reason='Ray is the optional extra .[ray]')
     p = write_sweep(tmp_path, d2l, vgg_h5, zip={'optimizer.name': ['adam', 'lbfgs']},

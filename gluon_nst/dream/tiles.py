@@ -12,28 +12,13 @@ shift does.
 """
 import numpy as np
 
-
-def tile_edges(length, tile):
-    """[(start, end)] covering 0..length in tiles of at most `tile`, equal-ish sizes."""
-    n = max(1, -(-length // tile))
-    cuts = [round(i * length / n) for i in range(n + 1)]
-    return list(zip(cuts[:-1], cuts[1:]))
-
-
-def tiles(height, width, tile, margin):
-    """[(core (y0, y1, x0, x1), crop (y0, y1, x0, x1))] of every tile."""
-    out = []
-    for y0, y1 in tile_edges(height, tile):
-        for x0, x1 in tile_edges(width, tile):
-            crop = (max(0, y0 - margin), min(height, y1 + margin),
-                    max(0, x0 - margin), min(width, x1 + margin))
-            out.append(((y0, y1, x0, x1), crop))
-    return out
+from ..tiles import tile_edges, tiles  # noqa: F401  (the dream's tiles are the shared ones)
+from ..tiles import crop_pixels as _crop_pixels
 
 
 def crop_pixels(height, width, tile, margin):
     """Pixels the network sees for one tiled pass (the overhead over the image's own)."""
-    return sum((c[1] - c[0]) * (c[3] - c[2]) for _, c in tiles(height, width, tile, margin))
+    return _crop_pixels(tiles(height, width, tile, margin))
 
 
 def gradient(objective, x_in, norms, tile=0, margin=0):

@@ -234,13 +234,14 @@ def enhance(net, image01, ctx=None, pad=None):
     return net(x)[0].asnumpy().transpose(1, 2, 0)
 
 
-def upscale(rgb, scale, params=None, net=None, meta=None, ctx=None):
+def upscale(rgb, scale, params=None, net=None, meta=None, ctx=None, rounded=True):
     """Enlarge a uint8 RGB (or greyscale) image `scale` times with SRCNN.
 
     `params`: a run folder or .params file (default: the model shipped for `scale`);
     or a loaded `net` and its `meta` (from get_model).  Y goes through the network and
     CbCr is enlarged bicubically (the paper's way); a 3-channel model takes RGB.
-    Returns uint8 RGB, the input's size times `scale`."""
+    Returns uint8 RGB, the input's size times `scale` (rounded=False: float 0..255, for
+    a caller that goes on in floats)."""
     if net is None:
         net, meta = get_model(params, scale, ctx)
     meta = meta or {}
@@ -261,19 +262,28 @@ def upscale(rgb, scale, params=None, net=None, meta=None, ctx=None):
         y = enhance(net, ycc[..., :1] / 255.0, ctx)[..., 0] * 255.0
         ycc[..., 0] = np.clip(y, 0, 255)
         out = ycbcr2rgb(ycc)
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+    out = np.clip(out, 0, 255)
+    return np.round(out).astype(np.uint8) if rounded else out
 
 
-def upscale_to(rgb, width, height, params=None, net=None, meta=None, ctx=None):
+def scale_for(ratio):
+    """The shipped model's scale for an enlargement by `ratio` (2, 3 or 4; bicubic does
+    the rest)."""
+    return int(min(max(round(ratio), 2), 4))
+
+
+def upscale_to(rgb, width, height, params=None, net=None, meta=None, ctx=None, rounded=True):
     """Enlarge to exactly width x height (e.g. a coarse-to-fine hand-over): SRCNN at the
-    model's scale, then MATLAB bicubic for what is left.  Returns uint8 RGB."""
+    model's scale (default: the shipped model nearest the ratio), then MATLAB bicubic for
+    what is left.  Returns uint8 RGB (rounded=False: float 0..255)."""
     if net is None:
-        net, meta = get_model(params, None, ctx) if params else get_model(None, 3, ctx)
+        scale = None if params else scale_for(width / np.asarray(rgb).shape[1])
+        net, meta = get_model(params, scale, ctx)
     scale = (meta or {}).get('scale', 3)
-    out = upscale(rgb, scale, net=net, meta=meta, ctx=ctx)
+    out = upscale(rgb, scale, net=net, meta=meta, ctx=ctx, rounded=False)
     if out.shape[:2] != (height, width):
-        out = np.clip(np.round(imresize(out.astype(np.float64), shape=(height, width))), 0, 255)
-    return out.astype(np.uint8)
+        out = np.clip(imresize(out, shape=(height, width)), 0, 255)
+    return np.round(out).astype(np.uint8) if rounded else out
 
 
 def _channels(net):

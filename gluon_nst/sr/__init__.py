@@ -43,14 +43,14 @@ class SrJob(Job):
                             psnr=_fmt(row['psnr'], '.4f'), bicubic_psnr='', best_psnr='',
                             seconds=_fmt(row['seconds'], '.3f'), patches_per_s=''),
                        row['epoch'], 0, row['seconds'], work=0, desc=f'epoch {row["epoch"]} (resumed)')
-        index = {}
+        index, done = {}, {}
         for it in engine.iterate(s, self.run_dir):
             index[it.epoch] = index.get(it.epoch, -1) + 1      # 0: includes building the graph
+            done[it.epoch] = done.get(it.epoch, 0) + it.patches  # it.seconds is since the epoch began
             if it.end:
                 bicubic = it.bicubic
                 self.best_epoch = it.epoch if it.psnr >= it.best else self.best_epoch
-            rate = it.patches / max(it.seconds, 1e-9) if not it.end else \
-                self.patches_per_epoch / max(it.seconds, 1e-9)
+            rate = done[it.epoch] / max(it.seconds, 1e-9)
             row = dict(epoch=it.epoch, batch=it.batch, lr=f'{it.lr:.6g}', loss=f'{it.loss:.6g}',
                        psnr=_fmt(it.psnr, '.4f'), bicubic_psnr=_fmt(bicubic, '.4f') if it.end else '',
                        best_psnr=_fmt(it.best, '.4f'), seconds=f'{it.seconds:.3f}',

@@ -9,18 +9,21 @@ import difflib
 import numpy as np
 
 from .. import config as config_mod
-from .. import image_io, runtime
+from .. import image_io, runtime, tiles
 from ..errors import UserError
 from ..models import get_model
 from . import color, masks
 from .calibration import CALIBRATION_PIXELS, feature_scales
 from .schedule import hand_over, plan
-from .schema import INIT_WORDS, STAGE, style_paths
+from .schema import INIT_WORDS, MIN_TILE, STAGE, style_paths
 
 # Bytes of activations, gradients and workspace per input pixel for one step:
 # 4.6 KB measured from 150x100 to 1600x1067 with the book's layers
 # (scripts/bench.py --scaling), plus a margin.
 BYTES_PER_PIXEL = 5000
+# A tiled stage also keeps whole-image arrays (image, gradient, Adam's two moments,
+# the last good image, the content image): bytes per pixel of the stage, estimated.
+BYTES_PER_TILED_PIXEL = 64
 
 
 def loss_spec(lay, loss, weights, image_hw=None):
@@ -68,6 +71,7 @@ class Session:
             from ..models import magenta
             self.fast_model = magenta.load(cfg['weights']['path'], cfg['threads'])
         self.stages = plan(cfg['stages'], self.content.shape[:2])
+        self.srcnn = self._load_srcnn()                 # a missing model fails before any work
         self.convention = cfg['preprocess']['convention']
         self.spec = self.spec_for(self.stages[0])
         self._check_memory()
@@ -122,16 +126,57 @@ class Session:
                                        x.context)
         return restore
 
+    def _load_srcnn(self):
+        """{scale: (net, meta)} for hand_over: srcnn, one model per stage change."""
+        if self.cfg['hand_over'] != 'srcnn':
+            return {}
+        from ..models import srcnn
+        models = {}
+        for prev, st in zip(self.stages, self.stages[1:]):
+            scale = srcnn.scale_for(st.width / prev.width)
+            if scale not in models:
+                models[scale] = srcnn.get_model(self.cfg['hand_over_model'],
+                                                None if self.cfg['hand_over_model'] else scale)
+        return models
+
+    def hand_over(self, x, stage):
+        """The previous stage's image enlarged to this stage's shape: the book's bilinear
+        resize, or SRCNN (floats throughout, no rounding to 8 bits)."""
+        if not self.srcnn:
+            return hand_over(x, stage, self.convention, self.ctx)
+        from ..models import srcnn
+        rgb = image_io.postprocess(x, self.convention).asnumpy().astype(np.float64) * 255
+        net, meta = self.srcnn[srcnn.scale_for(stage.width / rgb.shape[1])]
+        big = srcnn.upscale_to(rgb, stage.width, stage.height, net=net, meta=meta,
+                               rounded=False)
+        return image_io.preprocess(big.astype(np.float32), stage.shape, self.convention,
+                                   self.ctx)
+
+    def crops(self, stage):
+        """[(tile, crop)] boxes of a tiled stage (all crops one size), or None."""
+        tile = self.cfg['tile_size']
+        if not tile or (stage.width <= tile and stage.height <= tile):
+            return None
+        return tiles.same_size_tiles(stage.height, stage.width, tile, self.cfg['tile_margin'])
+
     def _check_memory(self):
         if self.ctx.device_type != 'cpu':
             return
         avail = runtime.available_memory_bytes()
         for st in self.stages:
-            need = BYTES_PER_PIXEL * st.width * st.height
+            crops = self.crops(st)
+            if crops:
+                y0, y1, x0, x1 = crops[0][1]
+                need = BYTES_PER_PIXEL * (y1 - y0) * (x1 - x0) + BYTES_PER_TILED_PIXEL * st.width * st.height
+            else:
+                need = BYTES_PER_PIXEL * st.width * st.height
             if avail and need > avail:
+                side = max(MIN_TILE, min(1024, int((avail * 0.6 / BYTES_PER_PIXEL) ** 0.5) // 128 * 128))
+                fix = 'use a smaller tile_size or image_shape' if crops else \
+                    (f'set tile_size (e.g. tile_size: {side}) to optimise it in tiles, or use '
+                     'a smaller image_shape')
                 raise UserError(f'stage {st.index} ({st.width}x{st.height}) needs about '
-                                f'{need / 2**30:.1f} GiB but {avail / 2**30:.1f} GiB is free: '
-                                'use a smaller image_shape')
+                                f'{need / 2**30:.1f} GiB but {avail / 2**30:.1f} GiB is free: {fix}')
 
     def initial_image(self, stage):
         """The first stage's start in network space (an init image of another size is resized
@@ -171,12 +216,21 @@ def iterate(cfg, session=None, start=None):
         if x is None:
             x = s.initial_image(stage)
         elif x.shape[2:] != (stage.height, stage.width):
-            x = hand_over(x, stage, s.convention, s.ctx)
+            x = s.hand_over(x, stage)
         content_x = image_io.preprocess(s.loss_content, stage.shape, s.convention, s.ctx)
         style_xs = [image_io.preprocess(img, stage.style_shape(img.shape[:2]), s.convention, s.ctx)
                     for img in s.loss_styles]
-        objective = Objective(s.features, s.spec_for(stage), (stage.height, stage.width))
-        targets = objective.targets(content_x, style_xs, s.masks)
+        crops = s.crops(stage)
+        if crops:          # one graph for every crop; Grams once, content features per crop
+            (cy0, cy1, cx0, cx1) = crops[0][1]
+            objective = Objective(s.features, s.spec_for(stage), (cy1 - cy0, cx1 - cx0))
+            grams = objective.targets(None, style_xs, s.masks, cfg['tile_size'], cfg['tile_margin'])
+            targets = [objective.content_features(content_x[:, :, y0:y1, x0:x1]) + grams
+                       for _, (y0, y1, x0, x1) in crops]
+            del content_x
+        else:
+            objective = Objective(s.features, s.spec_for(stage), (stage.height, stage.width))
+            targets = objective.targets(content_x, style_xs, s.masks)
         compile_objective(objective)
         save_every = cfg['output']['save_every']
         force = range(save_every - 1, stage.epochs, save_every) if save_every else ()
@@ -186,7 +240,8 @@ def iterate(cfg, session=None, start=None):
         try:
             for it in run_stage(objective, targets, x, stage, opt,
                                 sync_every=cfg['output']['sync_every'], bounds=s.bounds,
-                                keep_best=opt['keep_best'], force_sync=set(force)):
+                                keep_best=opt['keep_best'], force_sync=set(force),
+                                **({'crops': crops} if crops else {})):
                 if it.image is not None:
                     x = it.image
                     if restore is not None:

@@ -14,6 +14,7 @@ from mxnet import autograd
 from mxnet.gluon import HybridBlock
 
 from ..models.vgg19 import feature_shape
+from ..tiles import tiles
 from .losses import ContentLoss, Gram, Scale, StyleLoss, SumLoss, TVLoss, gram_normaliser
 from .masks import at_feature_size
 
@@ -74,12 +75,14 @@ class Objective(HybridBlock):
             self.tv = Scale(TVLoss(spec['tv_form'], spec['tv_power']), spec['tv_weight']) \
                 if spec['tv_weight'] else None
 
-    def targets(self, content_x, style_x, masks=None):
+    def targets(self, content_x, style_x, masks=None, tile=0, margin=0):
         """Content features, then style Grams (then, masked, the masks at each style
         layer's size), computed once per stage (no graph kept).
 
         style_x: one style image or a list, one per blend weight; masks: with
-        `masked`, one (H, W) array in 0..1 per style image."""
+        `masked`, one (H, W) array in 0..1 per style image; content_x None: no content
+        features (a tiled stage computes them per crop).  `tile`, `margin`: a style image
+        larger than `tile` goes through the network in crops (`style_grams`)."""
         styles = list(style_x) if isinstance(style_x, (list, tuple)) else [style_x]
         if len(styles) != len(self.blend_weights):
             raise ValueError(f'{len(styles)} style images for {len(self.blend_weights)} weights')
@@ -88,18 +91,11 @@ class Objective(HybridBlock):
         self.extractor.hybridize(False)
         with autograd.pause():
             out = []
-            if self.n_content:
+            if self.n_content and content_x is not None:
                 out += self.extractor(content_x)[:self.n_content]
             if self.n_style:
-                grams = []                     # [style][layer]
-                for k, sx in enumerate(styles):
-                    feats = self.extractor(sx)[self.n_content:]
-                    if self.masked:
-                        feats = [f * at_feature_size(masks[k], f.shape[2:], f.context)
-                                 for f in feats]
-                    # The style image may have its own size: its Grams use its own normaliser.
-                    grams.append([Gram(gram_normaliser(self.gram_norm, *f.shape[1:]))(f)
-                                  for f in feats])
+                grams = [self.style_grams(sx, masks[k] if self.masked else None, tile, margin)
+                         for k, sx in enumerate(styles)]           # [style][layer]
                 if self.masked:
                     ctx = styles[0].context
                     out += [grams[k][i] for i in range(self.n_style) for k in range(self.terms)]
@@ -111,6 +107,42 @@ class Objective(HybridBlock):
                     out += [sum(b * g[i] for b, g in zip(self.blend_weights, grams))
                             for i in range(self.n_style)]
         return out
+
+    def style_grams(self, style_x, mask=None, tile=0, margin=0):
+        """The Gram matrix of one style image at each style layer.  The style image may
+        have its own size: its Grams use its own normaliser.  With `tile`, a larger
+        image goes through the network in crops (each tile plus `margin` pixels of
+        context), and each layer's Gram sums the tiles' own feature locations: the
+        whole image's Gram up to the crops' edge effects, in one crop's memory."""
+        h, w = style_x.shape[2:]
+        if not (tile and (h > tile or w > tile)):
+            with autograd.pause():
+                feats = self.extractor(style_x)[self.n_content:]
+            if mask is not None:
+                feats = [f * at_feature_size(mask, f.shape[2:], f.context) for f in feats]
+            return [Gram(gram_normaliser(self.gram_norm, *f.shape[1:]))(f) for f in feats]
+        sums, counts = None, None
+        for (y0, y1, x0, x1), (cy0, cy1, cx0, cx1) in tiles(h, w, tile, margin):
+            with autograd.pause():
+                feats = self.extractor(style_x[:, :, cy0:cy1, cx0:cx1])[self.n_content:]
+            part = []
+            for f in feats:
+                fh, fw = f.shape[2:]      # the tile's own locations at this layer's stride
+                sy, sx = fh / (cy1 - cy0), fw / (cx1 - cx0)
+                core = f[:, :, int(round((y0 - cy0) * sy)):int(round((y1 - cy0) * sy)),
+                         int(round((x0 - cx0) * sx)):int(round((x1 - cx0) * sx))]
+                part.append((Gram(1.0)(core), core.shape[2] * core.shape[3]))
+            sums = [g for g, _ in part] if sums is None else [a + g for a, (g, _) in zip(sums, part)]
+            counts = [n for _, n in part] if counts is None else \
+                [a + n for a, (_, n) in zip(counts, part)]
+        return [g / gram_normaliser(self.gram_norm, g.shape[0], n, 1)
+                for g, n in zip(sums, counts)]
+
+    def content_features(self, content_x):
+        """The content targets of one image (or crop)."""
+        self.extractor.hybridize(False)
+        with autograd.pause():
+            return self.extractor(content_x)[:self.n_content]
 
     def hybrid_forward(self, F, x, *targets):
         feats = self.extractor(x)

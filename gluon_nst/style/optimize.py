@@ -79,12 +79,58 @@ def _clipper(bounds, ctx):
     return lambda x: nd.broadcast_minimum(nd.broadcast_maximum(x, lo), hi)
 
 
+def whole_image(objective, targets):
+    """Loss and gradient of the whole image in one graph (the gradient lands in x.grad)."""
+    def evaluate(x):
+        with autograd.record():
+            total, parts = objective(x, *targets)
+        total.backward()
+        return total, parts
+    return evaluate
+
+
+def in_tiles(objective, crops, crop_targets, param):
+    """Loss and gradient in crops of the image, one graph at a time (a tiled stage).
+
+    Each crop's gradient is kept only inside its tile and added into the parameter's
+    gradient (the tiles partition the image); the losses are the crops', weighted by
+    their tiles' share of the pixels."""
+    param.grad_req = 'add'
+    ctx = param.data().context
+    masks, shares = [], []
+    pixels = sum((y1 - y0) * (x1 - x0) for (y0, y1, x0, x1), _ in crops)
+    for (y0, y1, x0, x1), (cy0, cy1, cx0, cx1) in crops:
+        m = np.zeros((1, 1, cy1 - cy0, cx1 - cx0), np.float32)
+        m[:, :, y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0] = 1
+        masks.append(nd.array(m, ctx=ctx))
+        shares.append((y1 - y0) * (x1 - x0) / pixels)
+
+    def evaluate(x):
+        param.zero_grad()
+        total = parts = 0
+        boxes = [crop for _, crop in crops]
+        for (cy0, cy1, cx0, cx1), targets, m, share in zip(boxes, crop_targets, masks, shares):
+            with autograd.record():
+                crop = nd.slice(x, begin=(None, None, cy0, cx0), end=(None, None, cy1, cx1))
+                # The same values; the gradient passes only inside the tile.
+                crop = nd.broadcast_mul(crop, m) + nd.BlockGrad(nd.broadcast_mul(crop, 1 - m))
+                t, p = objective(crop, *targets)
+            t.backward()
+            total, parts = total + t * share, parts + p * share
+        return total, parts
+    return evaluate
+
+
 def adam_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
-               keep_best=False, force_sync=()):
-    """Adam through gluon.Trainer, the book's way; yields an Iterate per step."""
+               keep_best=False, force_sync=(), crops=None):
+    """Adam through gluon.Trainer, the book's way; yields an Iterate per step.
+
+    `crops` (a tiled stage): [(tile, crop)] boxes, and `targets` one list per crop."""
     ctx = x0.context
     gen = GeneratedImage(x0.shape)
     gen.initialize(mx.init.Constant(x0), ctx=ctx, force_reinit=True)
+    evaluate = in_tiles(objective, crops, targets, gen.weight) if crops else \
+        whole_image(objective, targets)
     trainer = gluon.Trainer(gen.collect_params(), 'adam',
                             {'learning_rate': stage.lr, 'beta1': opt['beta1'],
                              'beta2': opt['beta2'], 'epsilon': opt['epsilon']})
@@ -100,9 +146,7 @@ def adam_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
     for i in range(stage.epochs):
         lr = stage.lr_at(i)
         trainer.set_learning_rate(lr)
-        with autograd.record():
-            total, parts = objective(x, *targets)
-        total.backward()
+        total, parts = evaluate(x)
         if keep_best:                  # on the device: no sync needed
             better = total < best_loss
             best = nd.where(nd.broadcast_to(better.reshape((1, 1, 1, 1)), x.shape), x, best)

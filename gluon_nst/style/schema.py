@@ -8,6 +8,7 @@ from ..config import Field, common_fields, output_fields
 from ..errors import UserError
 
 INIT_WORDS = ('content', 'noise', 'gray', 'fast')
+MIN_TILE = 128              # pixels: conv5_1 sees an 8x8 map of such a tile
 
 
 def _layers(v):
@@ -107,6 +108,18 @@ SCHEMA = {
                   'fast (Magenta\'s feed-forward stylisation of the content; needs the fast '
                   'extra), or an image file (resized to the first stage\'s shape)',
                   words=INIT_WORDS, convert=_init),
+    'tile_size': Field(0, 'int', 'optimise a stage wider or taller than this many pixels in '
+                       'tiles (0: whole; e.g. 1024 for a 4000x3000 result): style Grams once '
+                       'for the whole style, content features and gradients per tile',
+                       lo=0),
+    'tile_margin': Field(64, 'int', 'context pixels around each tile; a crop\'s gradient is kept '
+                         'only inside its tile, so no seam shows', lo=0),
+    'hand_over': Field('bilinear', 'choice', 'how the image is enlarged between coarse-to-fine '
+                       'stages: bilinear (the book) or srcnn (our SRCNN on Y, bicubic CbCr)',
+                       choices=['bilinear', 'srcnn']),
+    'hand_over_model': Field(None, 'path', 'with hand_over: srcnn, a trained model (run folder '
+                             'or .params; default: the shipped model nearest the stages\' '
+                             'size ratio)', nullable=True),
     'weights': {
         'source': Field('caffe-vgg19', 'choice', 'pretrained VGG-19 weights',
                         choices=['caffe-vgg19', 'mxnet-zoo']),
@@ -203,6 +216,17 @@ def check(cfg):
     if blend is not None and (min(blend) < 0 or sum(blend) <= 0):
         raise UserError(f"config key 'style_blend_weights': got {blend}; give weights >= 0 with "
                         'a positive sum')
+    if cfg['tile_size']:
+        if 0 < cfg['tile_size'] < MIN_TILE:
+            raise UserError(f"config key 'tile_size': {cfg['tile_size']} is too small for VGG-19's "
+                            f'deeper layers; give at least {MIN_TILE} (or 0: no tiles)')
+        if cfg['optimizer']['name'] != 'adam':
+            raise UserError(f"config key 'tile_size': tiles need optimizer.name: adam (L-BFGS "
+                            f"needs one exact gradient of the whole image); got "
+                            f"'{cfg['optimizer']['name']}'")
+        if cfg['style_masks'] or cfg['content_mask']:
+            raise UserError("config key 'tile_size': masks and tiles do not go together yet; "
+                            'drop style_masks/content_mask or set tile_size: 0')
     if cfg['optimizer']['ema_decay'] and cfg['optimizer']['keep_best']:
         raise UserError("config keys 'optimizer.ema_decay' and 'optimizer.keep_best': both pick "
                         'the result image; set one of them (ema_decay: 0 or keep_best: false)')
