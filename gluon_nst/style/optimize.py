@@ -97,23 +97,23 @@ def in_tiles(objective, crops, crop_targets, param):
     their tiles' share of the pixels."""
     param.grad_req = 'add'
     ctx = param.data().context
-    masks, shares = [], []
+    per_crop = []                     # (crop box, inside mask, outside mask, pixel share)
     pixels = sum((y1 - y0) * (x1 - x0) for (y0, y1, x0, x1), _ in crops)
-    for (y0, y1, x0, x1), (cy0, cy1, cx0, cx1) in crops:
+    for (y0, y1, x0, x1), box in crops:
+        cy0, cy1, cx0, cx1 = box
         m = np.zeros((1, 1, cy1 - cy0, cx1 - cx0), np.float32)
         m[:, :, y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0] = 1
-        masks.append(nd.array(m, ctx=ctx))
-        shares.append((y1 - y0) * (x1 - x0) / pixels)
+        per_crop.append((box, nd.array(m, ctx=ctx), nd.array(1 - m, ctx=ctx),
+                         (y1 - y0) * (x1 - x0) / pixels))
 
     def evaluate(x):
         param.zero_grad()
         total = parts = 0
-        boxes = [crop for _, crop in crops]
-        for (cy0, cy1, cx0, cx1), targets, m, share in zip(boxes, crop_targets, masks, shares):
+        for ((cy0, cy1, cx0, cx1), inside, outside, share), targets in zip(per_crop, crop_targets):
             with autograd.record():
                 crop = nd.slice(x, begin=(None, None, cy0, cx0), end=(None, None, cy1, cx1))
                 # The same values; the gradient passes only inside the tile.
-                crop = nd.broadcast_mul(crop, m) + nd.BlockGrad(nd.broadcast_mul(crop, 1 - m))
+                crop = nd.broadcast_mul(crop, inside) + nd.BlockGrad(nd.broadcast_mul(crop, outside))
                 t, p = objective(crop, *targets)
             t.backward()
             total, parts = total + t * share, parts + p * share
