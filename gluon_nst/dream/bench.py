@@ -52,6 +52,19 @@ for i in range(2 + steps):
     t = time.perf_counter()
     img, v, s = make_step(img, grad_fn, 1.5, 'mean_abs', 32, True, rng)
     times.append(time.perf_counter() - t)
+if {profile!r}:
+    import mxnet as mx
+    mx.profiler.set_config(profile_imperative=True, profile_symbolic=True, aggregate_stats=True,
+                           filename=os.devnull)
+    mx.profiler.set_state('run')
+    for i in range({steps}):
+        grad_fn(img)
+    mx.profiler.set_state('stop')
+    table = mx.profiler.dumps().split('operator\n')[-1]
+    for line in table.splitlines():
+        f = line.split()
+        if len(f) == 6 and f[1].isdigit():
+            print('op %s %.3f' % (f[0], float(f[2]) / {steps}))
 print('median_step_s=%.4f' % statistics.median(times[2:]))
 print('median_grad_s=%.4f' % statistics.median(grad_s[2:]))
 print('flops %d' % net.forward_flops(h, w))
@@ -59,8 +72,8 @@ print('peak_rss_mb %.1f' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss /
 '''
 
 
-def measure(args, w, h, tile, margin, threads, onednn):
-    code = CHILD.format(root=ROOT, w=w, h=h, tile=tile, margin=margin, steps=args.steps,
+def measure(args, w, h, tile, margin, threads, onednn, profile=False):
+    code = CHILD.format(root=ROOT, w=w, h=h, tile=tile, margin=margin, steps=args.steps, profile=profile,
                         network='googlenet', layers=[args.layer], weights=args.weights,
                         onednn='1' if onednn else '0')
     r = run_child(code, threads)
@@ -69,7 +82,33 @@ def measure(args, w, h, tile, margin, threads, onednn):
             r['median_grad_s'] = float(line.split('=')[1])
         if line.startswith('flops'):
             r['flops'] = int(line.split()[1])
+        if line.startswith('op '):
+            r.setdefault('op_ms', {})[line.split()[1]] = float(line.split()[2])
     return r
+
+
+# Operator groups of a profiled step (MXNet's names; a _backward_X goes with X).
+OP_GROUPS = (('convolution', ('Convolution',)), ('pooling', ('Pooling',)),
+             ('relu', ('relu',)), ('concat', ('Concat',)))
+
+
+def op_group(name):
+    base = name.replace('_backward_', '')
+    return next((group for group, names in OP_GROUPS if base in names), 'other')
+
+
+def profile_row(args, w, h, threads, peak):
+    """Where a whole-image gradient's time goes, by operator group (mx.profiler), and
+    the convolutions' own GFLOP/s: the ceiling on the step's share of the peak."""
+    r = measure(args, w, h, 0, 0, threads, False, profile=True)
+    groups = {}
+    for name, ms in r.get('op_ms', {}).items():
+        groups[op_group(name)] = groups.get(op_group(name), 0.0) + ms
+    total = sum(groups.values())
+    conv_gflops = 2 * r['flops'] / 1e9 / (groups.get('convolution', 0) / 1e3) if groups.get('convolution') else 0
+    return dict(width=w, height=h, operator_ms=groups, operator_total_ms=total,
+                convolution_gflops=conv_gflops, convolution_peak_fraction=conv_gflops / peak,
+                top_operators=sorted(r.get('op_ms', {}).items(), key=lambda kv: -kv[1])[:8])
 
 
 def configurations(args):
@@ -107,7 +146,10 @@ def run(args):
                 whole = row
             row['vs_whole'] = row['median_step_s'] / whole['median_step_s'] if whole else None
             results.append(row)
-    return dict(machine_peak_gflops=peak, threads=threads, layer=args.layer, results=results)
+    profiles = [profile_row(args, *parse_size(s), threads, peak) for s in args.sizes.split(',')] \
+        if args.profile else []
+    return dict(machine_peak_gflops=peak, threads=threads, layer=args.layer, results=results,
+                profiles=profiles)
 
 
 def print_table(report):
@@ -124,6 +166,15 @@ def print_table(report):
         print(f'{r["width"]:>5d}x{r["height"]:<4d} {tiles:>17s} {r["median_step_s"]:8.3f} '
               f'{r["median_grad_s"]:8.3f} {r["gflops"]:8.1f} {100 * r["peak_fraction"]:6.1f}% '
               f'{vs:>9s} {r["crop_pixels_ratio"]:6.2f}x {r["peak_rss_mb"]:12.0f}')
+    for p in report.get('profiles', []):
+        total = p['operator_total_ms']
+        print(f'\nprofile, {p["width"]}x{p["height"]} whole (operators, forward + backward, '
+              f'ms per gradient): {total:.0f} ms')
+        for group, ms in sorted(p['operator_ms'].items(), key=lambda kv: -kv[1]):
+            print(f'  {group:>12s} {ms:8.1f} ms {100 * ms / total:5.1f}%')
+        print(f'  convolutions alone: {p["convolution_gflops"]:.1f} GFLOP/s, '
+              f'{100 * p["convolution_peak_fraction"]:.1f}% of peak (LRN window sums included)')
+        print('  top operators: ' + ', '.join(f'{n} {ms:.0f}' for n, ms in p['top_operators']))
 
 
 def main(argv=None):
@@ -136,6 +187,8 @@ def main(argv=None):
     ap.add_argument('--layer', default='inception_4c/output')
     ap.add_argument('--onednn', action='store_true',
                     help="also the whole image with MXNet's oneDNN kernels (the dream runs without)")
+    ap.add_argument('--profile', action='store_true',
+                    help='also profile the whole-image gradient by operator (mx.profiler)')
     ap.add_argument('--steps', type=int, default=5, help='timed steps (after 2 warm-up)')
     ap.add_argument('--threads', type=int, default=0, help='threads (0: all cores)')
     ap.add_argument('--weights', default=os.path.join(SHARED, 'weights'),
