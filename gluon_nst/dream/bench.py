@@ -105,7 +105,8 @@ def profile_row(args, w, h, threads, peak):
     for name, ms in r.get('op_ms', {}).items():
         groups[op_group(name)] = groups.get(op_group(name), 0.0) + ms
     total = sum(groups.values())
-    conv_gflops = 2 * r['flops'] / 1e9 / (groups.get('convolution', 0) / 1e3) if groups.get('convolution') else 0
+    conv_s = groups.get('convolution', 0) / 1e3
+    conv_gflops = 2 * r['flops'] / 1e9 / conv_s if conv_s else 0
     return dict(width=w, height=h, operator_ms=groups, operator_total_ms=total,
                 convolution_gflops=conv_gflops, convolution_peak_fraction=conv_gflops / peak,
                 top_operators=sorted(r.get('op_ms', {}).items(), key=lambda kv: -kv[1])[:8])
