@@ -50,3 +50,11 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     cache.mkdir(exist_ok=True)
     monkeypatch.setenv('GLUON_NST_HOME', str(cache))
     monkeypatch.delenv('GLUON_NST_WEIGHTS', raising=False)
+
+
+def default_sigint():
+    """preexec_fn for a child that a test stops with SIGINT: a shell that starts a job
+    in the background (`cmd &`) sets SIGINT to ignored, the child would inherit that,
+    and Python installs no KeyboardInterrupt handler for an ignored SIGINT."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from PIL import Image
 
+from conftest import default_sigint
 from gluon_nst import config
 from gluon_nst.errors import UserError
 
@@ -159,7 +160,7 @@ def test_ctrl_c_or_sigterm_keeps_last_image_and_logs(small_cfg, tmp_path, sig):
     out = tmp_path / 'int'
     p = subprocess.Popen([sys.executable, TRAIN, small_cfg, '--quiet', '-o', str(out),
                           '--set', 'stages.0.epochs=100000', '--set', 'output.sync_every=1'],
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.time() + 120
     while time.time() < deadline:
         if (out / 'losses.csv').exists() and len(open(out / 'losses.csv').read().splitlines()) > 3:

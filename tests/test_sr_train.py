@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import _need
+from conftest import _need, default_sigint
 from gluon_nst import config
 from gluon_nst.errors import UserError
 
@@ -171,7 +171,8 @@ def test_ctrl_c_keeps_the_checkpoint_and_a_new_folder_resumes(sr_sets, one_image
     run = tmp_path / 'run'
     env = dict(os.environ, OMP_NUM_THREADS='1')
     p = subprocess.Popen([sys.executable, os.path.join(root, 'scripts', 'train.py'), str(path),
-                          '-o', str(run), '--quiet'], stderr=subprocess.PIPE, text=True, env=env)
+                          '-o', str(run), '--quiet'], stderr=subprocess.PIPE, text=True, env=env,
+                         preexec_fn=default_sigint)
     deadline = time.time() + 60
     while not os.path.isfile(run / 'checkpoint.json') and time.time() < deadline:
         time.sleep(0.2)
