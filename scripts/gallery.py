@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Thumbnails and README table rows for finished run folders (the README's gallery).
 
-    python scripts/gallery.py RUN [RUN ...] [--out docs/img/gallery] [--width 320]
+    python scripts/gallery.py RUN [RUN ...] [--out docs/img/gallery] [--width 256]
 
 For each run folder: `<out>/<folder name>.png`, its result.png resized to `--width`
 (kept under 200 KB: the width shrinks until it fits), and one markdown row with
