@@ -45,11 +45,12 @@ TORCH_ROSENBROCK = {
 }
 
 
+@pytest.mark.parametrize('two_loop', ['numpy', 'device'])
 @pytest.mark.parametrize('lr, history', sorted(TORCH_ROSENBROCK))
-def test_rosenbrock_iterates_are_torch_lbfgs(lr, history):
+def test_rosenbrock_iterates_are_torch_lbfgs(lr, history, two_loop):
     x0 = nd.array([-1.2, 1.0], dtype='float64')
     its = list(minimize(objective(rosenbrock), x0, 40, lr=lr, history=history,
-                        tolerance_grad=0, tolerance_change=0))
+                        tolerance_grad=0, tolerance_change=0, two_loop=two_loop))
     assert [it.index for it in its] == list(range(40))
     for n, want in TORCH_ROSENBROCK[(lr, history)].items():
         assert its[n - 1].x.asnumpy() == pytest.approx(want, rel=1e-7, abs=1e-9), n
@@ -67,6 +68,26 @@ def test_quadratic_reaches_the_solution():
                         nd.zeros(8, dtype='float64'), 30, tolerance_grad=0, tolerance_change=0))
     assert its[-1].x.asnumpy() == pytest.approx(np.linalg.solve(a_np, b_np), abs=1e-7)
     assert its[5].loss > its[-1].loss
+
+
+def test_the_two_loop_in_numpy_and_on_the_device_agree():
+    # float32 and many pairs, as an image run: the CPU path (numpy) and the device path
+    # (NDArrays) give the same iterates to float32 rounding.
+    rng = np.random.RandomState(2)
+    scales = nd.array(rng.uniform(0.5, 20, 3000).astype(np.float32))
+    target = nd.array(rng.randn(3000).astype(np.float32))
+    f = lambda x: nd.sum(scales * (x - target) ** 2) + 0.1 * nd.sum(x ** 4)   # noqa: E731
+    runs = {where: list(minimize(objective(f), nd.zeros(3000), 30, history=10,
+                                 tolerance_grad=0, tolerance_change=0, two_loop=where))
+            for where in ('numpy', 'device')}
+    assert len(runs['numpy']) == len(runs['device']) == 30
+    for a, b in zip(runs['numpy'], runs['device']):
+        assert a.loss == pytest.approx(b.loss, rel=1e-4)
+    assert runs['numpy'][-1].x.asnumpy() == pytest.approx(runs['device'][-1].x.asnumpy(),
+                                                          rel=1e-3, abs=1e-4)
+    assert runs['numpy'][-1].loss < 0.05 * runs['numpy'][0].loss           # it descends
+    with pytest.raises(ValueError):
+        next(minimize(objective(f), nd.zeros(3000), 3, two_loop='gpu'))
 
 
 def test_first_step_is_the_gradient_scaled_by_its_l1_norm():

@@ -44,14 +44,46 @@ def _dot(a, b):
     return nd.dot(a, b)                    # (1,) on the device: no sync
 
 
+def _two_loop_device(g, steps, dirs, rho, h_diag):
+    """d = -H g by the two-loop recursion on the device (the alphas stay there)."""
+    q = -g
+    alphas = [None] * len(dirs)
+    for k in range(len(dirs) - 1, -1, -1):
+        alphas[k] = _dot(steps[k], q) * rho[k]
+        q = q - dirs[k] * alphas[k]
+    d = q * h_diag
+    for k in range(len(dirs)):
+        beta = _dot(dirs[k], d) * rho[k]
+        d = d + steps[k] * (alphas[k] - beta)
+    return d
+
+
+def _two_loop_numpy(g, steps, dirs, rho, h_diag):
+    """The same on the CPU in numpy, in place: with 100 pairs of 0.5M-element vectors
+    MXNet's per-operator dispatch made the recursion 4x slower (0.32 s against
+    0.08 s an iteration, 12% of a 512-px iteration)."""
+    q = -g.asnumpy()
+    alphas = [0.0] * len(dirs)
+    for k in range(len(dirs) - 1, -1, -1):
+        alphas[k] = float(steps[k] @ q) * rho[k]
+        q -= alphas[k] * dirs[k]
+    q *= h_diag
+    for k in range(len(dirs)):
+        beta = float(dirs[k] @ q) * rho[k]
+        q += (alphas[k] - beta) * steps[k]
+    return nd.array(q, ctx=g.context, dtype=g.dtype)
+
+
 def minimize(fun, x0, iterations, lr=1.0, history=100, tolerance_grad=1e-7,
-             tolerance_change=1e-9, project=None):
+             tolerance_change=1e-9, project=None, two_loop='auto'):
     """Minimise fun from x0 (a flat NDArray); yields an Iteration per iteration.
 
     fun(x) -> (loss as a (1,) NDArray, gradient shaped like x, info).
     lr: the step length, or a function of the iteration index.
     project: optional map applied to each new point (e.g. clipping to a box); the
     step s kept in the history is then the displacement actually made.
+    two_loop: where d = -H g is computed: 'numpy' (the history kept in host memory),
+    'device' (NDArrays), or 'auto' (numpy on the CPU, the device elsewhere).
     Stops early, as torch does, when max|g| <= tolerance_grad, when g.d >
     -tolerance_change (no descent direction), when max|t d| <= tolerance_change or
     when |f_new - f| < tolerance_change.
@@ -69,6 +101,11 @@ def minimize(fun, x0, iterations, lr=1.0, history=100, tolerance_grad=1e-7,
         yield Iteration(0, loss, info, 0.0, x, evaluations, 'the gradient is below tolerance_grad')
         return
     dirs, steps, rho = [], [], []          # y, s and 1 / y.s of the kept pairs, oldest first
+    if two_loop not in ('auto', 'numpy', 'device'):
+        raise ValueError(f"two_loop: 'auto', 'numpy' or 'device', not {two_loop!r}")
+    on_cpu = x0.context.device_type == 'cpu' if two_loop == 'auto' else two_loop == 'numpy'
+    direction, keep = ((_two_loop_numpy, lambda v: v.asnumpy()) if on_cpu else
+                       (_two_loop_device, lambda v: v))
     h_diag, d, t, g_prev, s = 1.0, None, 0.0, None, None
     for i in range(iterations):
         if i == 0:
@@ -79,18 +116,9 @@ def minimize(fun, x0, iterations, lr=1.0, history=100, tolerance_grad=1e-7,
             if ys > 1e-10:                 # keep the pair only if the curvature is positive
                 if len(dirs) == history:
                     dirs.pop(0), steps.pop(0), rho.pop(0)
-                dirs.append(y), steps.append(s), rho.append(1.0 / ys)
+                dirs.append(keep(y)), steps.append(keep(s)), rho.append(1.0 / ys)
                 h_diag = ys / yy
-            # Two-loop recursion: d = -H g; the alphas stay on the device.
-            q = -g
-            alphas = [None] * len(dirs)
-            for k in range(len(dirs) - 1, -1, -1):
-                alphas[k] = _dot(steps[k], q) * rho[k]
-                q = q - dirs[k] * alphas[k]
-            d = q * h_diag
-            for k in range(len(dirs)):
-                beta = _dot(dirs[k], d) * rho[k]
-                d = d + steps[k] * (alphas[k] - beta)
+            d = direction(g, steps, dirs, rho, h_diag)
         g_prev = g
         t = min(1.0, 1.0 / g_sum) * step_length(i) if i == 0 else step_length(i)
         gtd, d_max = (float(v) for v in
