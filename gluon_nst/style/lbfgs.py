@@ -88,6 +88,8 @@ def minimize(fun, x0, iterations, lr=1.0, history=100, tolerance_grad=1e-7,
     -tolerance_change (no descent direction), when max|t d| <= tolerance_change or
     when |f_new - f| < tolerance_change.
     """
+    if two_loop not in ('auto', 'numpy', 'device'):
+        raise ValueError(f"two_loop: 'auto', 'numpy' or 'device', not {two_loop!r}")
     step_length = lr if callable(lr) else (lambda i: lr)
     x = x0.copy()
     loss_nd, g, info = fun(x)
@@ -101,8 +103,6 @@ def minimize(fun, x0, iterations, lr=1.0, history=100, tolerance_grad=1e-7,
         yield Iteration(0, loss, info, 0.0, x, evaluations, 'the gradient is below tolerance_grad')
         return
     dirs, steps, rho = [], [], []          # y, s and 1 / y.s of the kept pairs, oldest first
-    if two_loop not in ('auto', 'numpy', 'device'):
-        raise ValueError(f"two_loop: 'auto', 'numpy' or 'device', not {two_loop!r}")
     on_cpu = x0.context.device_type == 'cpu' if two_loop == 'auto' else two_loop == 'numpy'
     direction, keep = ((_two_loop_numpy, lambda v: v.asnumpy()) if on_cpu else
                        (_two_loop_device, lambda v: v))
