@@ -175,8 +175,11 @@ def rows_of(run_dir):
 
 
 def test_rainier_config_writes_the_run_folder(shared, tmp_path):
+    # The shipped config with its shared paths moved to $GLUON_NST_SHARED (a clone elsewhere).
     run_dir = train(os.path.join(ROOT, 'configs', 'fast', 'rainier.yaml'),
-                    f'output.dir={tmp_path / "run"}', 'threads=1', 'longest_side=240')
+                    f'output.dir={tmp_path / "run"}', 'threads=1', 'longest_side=240',
+                    f'content_image={shared}/d2l/rainier.jpg',
+                    f'style_image={shared}/d2l/autumn_oak.jpg', f'weights.path={shared}/weights')
     for name in ('config.yaml', 'losses.csv', 'losses.png', 'sheet.png', 'record.json',
                  'result.png'):
         assert os.path.getsize(os.path.join(run_dir, name)) > 0, name

@@ -102,6 +102,7 @@ def test_rgb01_input_gives_the_caffe_features(vgg_h5):
 def test_both_optimisers_on_the_d2l_recipe(vgg_h5, d2l, opt):
     cfg = config.load(os.path.join(CONFIGS, 'rainier.yaml'), [
         f'weights.path={os.path.dirname(vgg_h5)}', f'optimizer.name={opt}',
+        f'content_image={d2l}/rainier.jpg', f'style_image={d2l}/autumn_oak.jpg',
         'stages=[{image_shape: [48, 32], epochs: 4, lr: 0.05}]', 'optimizer.lbfgs_maxfun=4'])
     its = list(iterate(cfg))
     assert its[-1].total < 0.9 * its[0].total
