@@ -131,9 +131,10 @@ class Session:
         if self.cfg['hand_over'] != 'srcnn':
             return {}
         from ..models import srcnn
+        from ..sr.upscale import scale_for
         models = {}
         for prev, st in zip(self.stages, self.stages[1:]):
-            scale = srcnn.scale_for(st.width / prev.width)
+            scale = scale_for(st.width / prev.width)
             if scale not in models:
                 models[scale] = srcnn.get_model(self.cfg['hand_over_model'],
                                                 None if self.cfg['hand_over_model'] else scale)
@@ -144,11 +145,11 @@ class Session:
         resize, or SRCNN (floats throughout, no rounding to 8 bits)."""
         if not self.srcnn:
             return hand_over(x, stage, self.convention, self.ctx)
-        from ..models import srcnn
+        from ..sr.upscale import scale_for, upscale_to
         rgb = image_io.postprocess(x, self.convention).asnumpy().astype(np.float64) * 255
-        net, meta = self.srcnn[srcnn.scale_for(stage.width / rgb.shape[1])]
-        big = srcnn.upscale_to(rgb, stage.width, stage.height, net=net, meta=meta,
-                               rounded=False)
+        net, meta = self.srcnn[scale_for(stage.width / rgb.shape[1])]
+        big = upscale_to(rgb, stage.width, stage.height, net=net, meta=meta,
+                         rounded=False)
         return image_io.preprocess(big.astype(np.float32), stage.shape, self.convention,
                                    self.ctx)
 
