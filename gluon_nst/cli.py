@@ -183,6 +183,11 @@ def main_quality(argv=None, prog='quality.py'):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith('-') and argv[0] not in COMMANDS:
+        import difflib
+        near = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+        return fail(f"unknown command '{argv[0]}'" + (f"; did you mean '{near[0]}'?" if near else
+                    f" (commands: {', '.join(COMMANDS)}; gluon-nst --help lists them)"))
     if not argv or argv[0] in ('-h', '--help') or argv[0] not in COMMANDS:
         print('usage: gluon-nst {train,sweep,compare,bench,upscale,quality} ...\n\n'
               '  train CONFIG [--set KEY=VALUE ...]   run any method\'s config '
