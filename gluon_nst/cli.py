@@ -87,7 +87,8 @@ def _sweep(a):
 
 def main_sweep(argv=None, prog='sweep.py'):
     return guard(_sweep, sweep_parser(prog).parse_args(argv),
-                 'sweep interrupted; run the same command again to continue')
+                 'sweep interrupted (results.csv lists the runs so far); run the same command '
+                 'again to continue')
 
 
 # ---- compare ---------------------------------------------------------------
