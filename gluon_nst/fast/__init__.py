@@ -4,8 +4,9 @@ The `fast` method: one forward pass per content image through
 `gluon_nst.models.magenta` (ONNX Runtime), for one image or a folder / glob of
 them.  A style vector per style image (blended by weights), interpolated with
 each content image's own vector for `strength` < 1 (`engine`; `strength: auto`
-searches the strength per image).  losses.csv has a timing row per image; in folder mode each result is `<name>_styled.png` in the run
-folder, and an image that cannot be read is reported and skipped.
+searches the strength per image).  losses.csv has a row per image (strength,
+content measure, timing); in folder mode each result is `<name>_styled.png` in
+the run folder, and an image that cannot be read is reported and skipped.
 """
 import glob
 import os
@@ -225,4 +226,3 @@ METHOD = Method(
     name='fast', schema=schema.SCHEMA, check=schema.check, job=FastJob, columns=COLUMNS,
     summary=['transform_s', 'seconds'], curve='transform_s', phase_column='batch',
     output_patterns=('*' + RESULT_SUFFIX,))
-
