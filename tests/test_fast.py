@@ -61,7 +61,7 @@ def test_output_shape_and_range_at_several_sizes(model, images, width, height):
 
 def test_stylize_sizes_follow_the_longest_side(model, images):
     assert stylize(images['content'], images['style'], longest_side=150,
-                           model=model).shape == (100, 150, 3)
+                   model=model).shape == (100, 150, 3)
     portrait = images['small'].transpose(1, 0, 2)            # 128 wide, 192 high
     out = stylize(portrait, images['style'], model=model)
     assert out.shape == portrait.shape and out.dtype == np.uint8
@@ -127,7 +127,7 @@ def test_blends_interpolate_style_vectors(model, images):
     np.testing.assert_allclose(engine.blend([a, b], [1, 0]), a, atol=1e-6)
     one = stylize(images['small'], images['style'], model=model)
     weighted = stylize(images['small'], [images['style'], images['content']], [1, 0],
-                               model=model)
+                       model=model)
     assert np.abs(one.astype(int) - weighted.astype(int)).max() <= 1
     half = stylize(images['small'], [images['style'], images['content']], model=model)
     assert np.abs(half.astype(int) - one.astype(int)).mean() > 5
@@ -328,7 +328,7 @@ def test_bench_reports_seconds_and_memory(shared, capsys):
 def test_a_runtime_failure_skips_that_image_in_folder_mode(shared, tmp_path, images, monkeypatch):
     from gluon_nst.errors import RunFailed
     weights = os.path.join(shared, 'weights')
-    model = magenta.load(weights, threads=1)
+    model = magenta.load(weights, threads=1, precision='float')        # the method's default
     real = model.transformer
 
     class FailsAt64Rows:             # ONNX Runtime running out of memory on one size
