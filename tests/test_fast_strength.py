@@ -110,3 +110,18 @@ def test_a_run_with_strength_auto_records_the_choice(shared, tmp_path, capsys):
     assert float(row['strength']) == pytest.approx(chosen['strength'], abs=1e-3)
     assert float(row['content_measure']) == pytest.approx(chosen['content_measure'], abs=1e-3)
     assert 'strength auto -> 0.' in capsys.readouterr().err
+
+
+def test_measure_command_prints_the_table_and_writes_the_strip(shared, tmp_path, capsys):
+    from PIL import Image
+    oak = os.path.join(shared, 'd2l', 'autumn_oak.jpg')
+    strip = tmp_path / 'strip.png'
+    measure.main(['strength', '--styles', oak, '--size', '96x64', '--strip', str(strip),
+                  '--strip-strengths', '0,1', '--strip-side', '48', '--weights',
+                  os.path.join(shared, 'weights')])
+    out = capsys.readouterr().out.splitlines()
+    [row] = [line for line in out if line.startswith('autumn_oak.jpg')]
+    cells = row.split()[1:12]
+    measures = [float(c.split('/')[0]) for c in cells]
+    assert len(cells) == 11 and measures[0] > 0.85 and measures[-1] < measures[0] - 0.2
+    assert Image.open(strip).size == (32 + 2 * (48 + 4), 32)        # style square + 2 results

@@ -124,7 +124,7 @@ def main(argv=None):
           f'at {size[0]}x{size[1]}, {args.precision} activations; auto: threshold {args.threshold}')
     print(f'{"style":24s} ' + ' '.join(f'{s:>10g}' for s in STRENGTHS) + '   auto')
     for path, t in table.items():
-        cells = ' '.join(f'{m:4.2f}/{p:5.1f}' for _, m, p in t['rows'])
+        cells = ' '.join(f'{f"{m:.2f}/{p:.1f}":>10s}' for _, m, p in t['rows'])
         print(f'{os.path.basename(path):24s} {cells}   {t["auto"][0]:.3f} ({t["auto"][1]:.2f})')
     if args.strip:
         strengths = [float(s) for s in args.strip_strengths.split(',')]
