@@ -9,6 +9,7 @@ import sys
 
 from ..config import Field, common_fields, output_fields
 from ..errors import UserError
+from ..models.magenta import PRECISIONS
 
 LEGACY_STYLES = ('image_2', 'image_3', 'image_4')
 AUTO = 'auto'
@@ -40,10 +41,10 @@ SCHEMA = {
                             'the small copy: correlation of the result\'s luminance with the '
                             'content\'s at 256 px (1: the same shapes; strength 0 gives about 0.95)',
                             lo=0, hi=1),
-    'precision': Field('float', 'choice', 'the transformer\'s activations: float (int8 '
-                       'quantise/dequantise steps removed in memory, the weights as stored; '
-                       'less colour speckle) or int8 (the file as shipped, a little faster)',
-                       choices=['float', 'int8']),
+    'precision': Field('float', 'choice', 'the transformer\'s activations: float (their int8 '
+                       'quantise/dequantise steps removed in memory, the weights as stored) or '
+                       'int8 (the file as shipped: coarser colours)',
+                       choices=list(PRECISIONS)),
     'longest_side': Field(None, 'int', 'resize the content to this longest side, aspect kept '
                           '(default: the content\'s own size)', lo=16, nullable=True),
     'style_fit': Field('crop', 'choice', 'style image to the predictor\'s 256x256: crop (centred '

@@ -39,7 +39,7 @@ STYLE_SIZE = 256        # the predictor's input side, as the model was trained
 MULTIPLE = 4            # the transformer halves twice and doubles twice
 VECTOR_SIZE = 100
 STYLE_FITS = ('crop', 'stretch')
-PRECISIONS = ('int8', 'float')      # the transformer's activations
+PRECISIONS = ('float', 'int8')      # the transformer's activations
 # Measured peak RSS (gluon-nst bench fast): ~170 MB at 384x384, ~840 MB at 1920x1080.
 BYTES_PER_PIXEL = 350          # ONNX Runtime's activations per content pixel
 BASE_BYTES = 200 * 2 ** 20     # Python, the runtime and both networks
