@@ -186,9 +186,9 @@ class Session:
         if word == 'content':
             img = self.loss_content
         elif word == 'fast':
-            from ..models import magenta
-            img = magenta.stylize(self.loss_content, self.loss_styles, weights=self.blend_weights,
-                                  model=self.fast_model, size=stage.shape)
+            from ..fast import stylize
+            img = stylize(self.loss_content, self.loss_styles, weights=self.blend_weights,
+                          model=self.fast_model, size=stage.shape)
         elif word == 'gray':                       # crowsonkb's init: gray, without its noise
             img = np.full((stage.height, stage.width, 3), 127.5, dtype=np.float32)
         elif word == 'noise':
