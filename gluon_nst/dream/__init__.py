@@ -11,11 +11,6 @@ from . import schema
 COLUMNS = ['octave', 'step', 'width', 'height', 'objective', 'grad_scale', 'seconds']
 
 
-def to_uint8(img):
-    import numpy as np
-    return np.clip(np.round(img), 0, 255).astype(np.uint8)
-
-
 class DreamJob(Job):
     def __init__(self, cfg):
         from .engine import Session
@@ -25,6 +20,7 @@ class DreamJob(Job):
         self.total_work = cfg['steps'] * sum(h * w for h, w in self.session.sizes)
 
     def steps(self):
+        from ..imaging import to_uint8
         from ..run import Step
         from .engine import iterate
         s, cfg = self.session, self.cfg
@@ -37,7 +33,7 @@ class DreamJob(Job):
                        seconds=f'{it.seconds:.3f}')
             image, save_as = None, ()
             if it.image is not None:
-                image = to_uint8(it.image)
+                image = to_uint8(it.image, 255)
                 save_as = (f'octave{it.octave}.png',) if it.octave_end else \
                     (f'octave{it.octave}_step{it.step + 1:04d}.png',)
             yield Step(row, it.octave, it.step, it.seconds, work=it.width * it.height,
@@ -51,7 +47,7 @@ class DreamJob(Job):
         s, cfg = self.session, self.cfg
         return dict(network=cfg['network'], layers=s.layers, objective=cfg['objective'],
                     input_size=[int(s.input.shape[1]), int(s.input.shape[0])],
-                    octaves=[dict(octave=k + 1, width=w, height=h) for k, (h, w) in enumerate(s.sizes)],
+                    octaves=[dict(octave=k + 1, width=w, height=h) for k, (w, h) in enumerate(s.sizes)],
                     tiles=dict(tile_size=s.tile, margin=s.margin) if s.tile else None,
                     onednn=s.onednn,
                     weights=s.net.record)

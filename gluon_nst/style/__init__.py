@@ -22,7 +22,8 @@ class StyleJob(Job):
 
     def steps(self):
         from ..errors import RunFailed
-        from ..image_io import postprocess, to_uint8
+        from ..image_io import postprocess
+        from ..imaging import to_uint8
         from ..run import Step
         from .engine import iterate
         from .optimize import NonFiniteLoss
@@ -39,7 +40,7 @@ class StyleJob(Job):
                 last = it.step == stage.epochs - 1 or 'stopped' in it.extra   # lbfgs_torch
                 image, save_as = None, ()
                 if it.image is not None:
-                    image = to_uint8(postprocess(it.image, s.convention))
+                    image = to_uint8(postprocess(it.image, s.convention), 1.0)
                     every = out['save_every']
                     if last:
                         save_as = (f'stage{it.stage}.png',)
@@ -55,7 +56,7 @@ class StyleJob(Job):
         except NonFiniteLoss as e:
             err = RunFailed(str(e))
             if getattr(e, 'image', None) is not None:
-                err.image = to_uint8(postprocess(e.image, s.convention))
+                err.image = to_uint8(postprocess(e.image, s.convention), 1.0)
             raise err from None
 
     def record(self):
