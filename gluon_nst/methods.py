@@ -17,29 +17,30 @@ import math
 
 from .errors import RunFailed, UserError
 
-# config `method:` value -> subpackage of gluon_nst, or a full module path
-# (a method outside the package, e.g. a test's); imported on use, so a run loads only its own.
+# config `method:` value -> subpackage of gluon_nst (imported on use, so a run loads only its own).
 PACKAGES = {'style': 'style', 'fast': 'fast', 'srcnn': 'sr', 'dream': 'dream'}
+REGISTERED = {}          # method -> module path of a method outside the package (`register`)
 
 
 def names():
-    return list(PACKAGES)
+    return list(PACKAGES) + list(REGISTERED)
 
 
 def register(name, module):
-    """Make `module` (its METHOD object) the method `name` (method: NAME in a config)."""
-    PACKAGES[name] = module
+    """Make the module `module` (full path; its METHOD object) the method `name`
+    (`method: NAME` in a config), for a method that lives outside gluon_nst."""
+    REGISTERED[name] = module
 
 
 def get(name):
-    if name not in PACKAGES:
+    if name not in names():
         import difflib
         near = difflib.get_close_matches(str(name), names(), n=1)
         hint = f"; did you mean '{near[0]}'?" if near else ''
         raise UserError(f"config key 'method': unknown method {name!r}{hint} "
                         f"(methods: {', '.join(names())})")
-    module = PACKAGES[name]
-    return importlib.import_module(module if '.' in module else f'{__package__}.{module}').METHOD
+    module = REGISTERED.get(name) or f'{__package__}.{PACKAGES[name]}'
+    return importlib.import_module(module).METHOD
 
 
 def cell(value, spec=''):
