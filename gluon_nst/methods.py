@@ -93,7 +93,18 @@ class Iterate:
     seconds  since the phase started, at the end of this step
     image    the image so far in the engine's own form (Job.picture makes it uint8), or None
     end      the last step of its phase
+
+    `phase` and `index` may instead be other fields, named by PHASE and INDEX.
     """
+    PHASE = INDEX = None         # e.g. 'stage', 'step'
+
+    @property
+    def phase(self):
+        return getattr(self, self.PHASE)
+
+    @property
+    def index(self):
+        return getattr(self, self.INDEX)
 
     def row(self, columns):
         """The values of `columns` (the method's), as numbers."""

@@ -38,14 +38,7 @@ class Iterate(methods.Iterate):
     seconds: float        # since the octave started
     image: object = None  # (H, W, 3) float RGB 0..255 at the octave's end (or save_every)
     end: bool = False     # the octave's last step
-
-    @property
-    def phase(self):
-        return self.octave
-
-    @property
-    def index(self):
-        return self.step
+    PHASE, INDEX = 'octave', 'step'
 
 
 def make_step(img, grad_fn, step_size, normalize='mean_abs', jitter=0, clip=True, rng=None):

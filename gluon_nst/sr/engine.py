@@ -60,9 +60,7 @@ class Iterate(methods.Iterate):
     epoch_patches: int = 0      # sub-images done since the epoch started
     resumed: bool = False       # an epoch of the run this one resumes (its history)
 
-    @property
-    def phase(self):
-        return self.epoch
+    PHASE = 'epoch'
 
     @property
     def bicubic_psnr(self):

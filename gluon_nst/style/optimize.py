@@ -55,17 +55,11 @@ class Iterate(methods.Iterate):
     extra: dict = field(default_factory=dict)
     end: bool = False                  # the stage's last step (lbfgs_torch: also an early stop)
 
+    PHASE, INDEX = 'stage', 'step'
+
     @property
     def total(self):
         return self.content + self.style + self.tv
-
-    @property
-    def phase(self):
-        return self.stage
-
-    @property
-    def index(self):
-        return self.step
 
 
 class ImageAverage:

@@ -31,10 +31,7 @@ class Iterate(methods.Iterate):
     image: object = None
     end: bool = False
     phase = 1                 # one phase
-
-    @property
-    def index(self):
-        return self.step
+    INDEX = 'step'
 
 
 class Session:
