@@ -31,7 +31,7 @@ class SrJob(Job):
 
     def iterates(self):
         from . import engine
-        for it in engine.iterate(self.session, self.run_dir):
+        for it in engine.iterate(self.cfg, self.session, self.run_dir):
             if it.end:
                 self.best_epoch = it.epoch if it.psnr >= it.best else self.best_epoch
             yield it

@@ -4,7 +4,7 @@ weights kept and a checkpoint written at every epoch end (so Ctrl-C loses at
 most the epoch in progress).
 
 `Session(cfg)` loads everything (bad input fails here, before a run folder
-exists); `iterate(session, run_dir)` yields an `Iterate` per epoch of a resumed
+exists); `iterate(cfg, session, run_dir)` yields an `Iterate` per epoch of a resumed
 run's history, then one every `log_every` batches and one per epoch with the
 evaluation.
 """
@@ -262,11 +262,15 @@ def restore_best(files, run_dir):
             f.write(content)
 
 
-def iterate(session, run_dir):
-    """Train; yield an Iterate every log_every batches and one per epoch (evaluated)."""
+def iterate(cfg, session=None, run_dir=None):
+    """Train; yield an Iterate every log_every batches and one per epoch (evaluated).
+    run_dir: the run folder, where best.params and the checkpoint are written."""
     import mxnet as mx
     from mxnet import autograd, gluon
-    cfg, t = session.cfg, session.cfg['train']
+    if run_dir is None:
+        raise ValueError('srcnn iterate needs run_dir (best.params and checkpoints go there)')
+    session = session or Session(cfg)
+    t = cfg['train']
     net, trainer = build_trainer(session)
     first_epoch, best, best_epoch, batches_total = 1, -float('inf'), 0, 0
     ck = session.resume
