@@ -157,6 +157,21 @@ def test_old_stage_key_epochs_still_works_with_a_one_line_warning(capsys):
         err(stages=[{'image_shape': [30, 20], 'epochs': 3, 'steps': 4}])
 
 
+def test_shipped_configs_have_distinct_run_names():
+    """Each shipped config's default run folder (runs/<name>) is its own: a run of one
+    never lands in runs/<name>-2 because another config ran first."""
+    root = os.path.join(os.path.dirname(__file__), '..', 'configs')
+    owners = {}
+    for d, _, files in os.walk(root):
+        for n in files:
+            if n.endswith('.yaml') and 'sweeps' not in d:
+                path = os.path.join(d, n)
+                name = config.load(path)['name']
+                owners.setdefault(name, []).append(os.path.relpath(path, root))
+    assert 'style_blend' in owners and 'rainier' in owners
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+
+
 def test_rainier_is_the_press_edition():
     c = config.load(os.path.join(os.path.dirname(__file__), '..', 'configs', 'rainier.yaml'))
     s1, s2 = c['stages']

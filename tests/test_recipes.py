@@ -65,7 +65,8 @@ def test_keras_lbfgs_shows_the_content(vgg_h5, d2l):
     after 10 evaluations: content distance 0.78 from its content start, 2.10 from the
     example's noise start (the full run at 600x400: 0.79 after 10 rounds)."""
     from gluon_nst import quality
-    from gluon_nst.image_io import postprocess, to_uint8
+    from gluon_nst.image_io import postprocess
+    from gluon_nst.imaging import to_uint8
     scores = {}
     for init in ('content', 'noise'):
         cfg = config.load(os.path.join(STYLE, 'keras_lbfgs.yaml'), [
@@ -73,7 +74,7 @@ def test_keras_lbfgs_shows_the_content(vgg_h5, d2l):
             f'content_image={os.path.join(d2l, "rainier.jpg")}',
             f'style_image={os.path.join(d2l, "autumn_oak.jpg")}',
             'stages.0.image_shape=[300, 200]', 'stages.0.steps=1', 'optimizer.lbfgs_maxfun=10'])
-        result = to_uint8(postprocess(list(iterate(cfg))[-1].image, 'caffe'))
+        result = to_uint8(postprocess(list(iterate(cfg))[-1].image, 'caffe'), 1.0)
         scores[init] = quality.measure(result, cfg['content_image'], cfg['style_image'],
                                        weights_path=os.path.dirname(vgg_h5))['content_distance']
     assert scores['content'] < 1.2

@@ -36,7 +36,7 @@ def test_plan_fits_longest_side_to_content():
     stages = plan([dict(image_shape=[300, 200], longest_side=None, steps=1, lr=0.1,
                         lr_decay_epoch=0, lr_decay_factor=0.1),
                    dict(image_shape=None, longest_side=512, steps=1, lr=0.1,
-                        lr_decay_epoch=0, lr_decay_factor=0.1)], (1365, 2048))
+                        lr_decay_epoch=0, lr_decay_factor=0.1)], (2048, 1365))
     assert [s.shape for s in stages] == [(300, 200), (512, 341)]
     assert [s.index for s in stages] == [1, 2]
 

@@ -14,11 +14,6 @@ COLUMNS = {'octave': '', 'step': '', 'width': '', 'height': '', 'objective': '.6
            'grad_scale': '.6g', 'seconds': '.3f'}
 
 
-def to_uint8(img):
-    import numpy as np
-    return np.clip(np.round(img), 0, 255).astype(np.uint8)
-
-
 class DreamJob(Job):
     def open_session(self, cfg):
         from .engine import Session
@@ -32,7 +27,8 @@ class DreamJob(Job):
         return iterate(self.cfg, self.session)
 
     def picture(self, image):
-        return to_uint8(image)
+        from ..imaging import to_uint8
+        return to_uint8(image, 255)
 
     def present(self, it, count):
         n, steps = len(self.session.sizes), self.cfg['steps']
@@ -50,7 +46,7 @@ class DreamJob(Job):
         s, cfg = self.session, self.cfg
         return dict(network=cfg['network'], layers=s.layers, objective=cfg['objective'],
                     input_size=[int(s.input.shape[1]), int(s.input.shape[0])],
-                    octaves=[dict(octave=k + 1, width=w, height=h) for k, (h, w) in enumerate(s.sizes)],
+                    octaves=[dict(octave=k + 1, width=w, height=h) for k, (w, h) in enumerate(s.sizes)],
                     tiles=dict(tile_size=s.tile, margin=s.margin) if s.tile else None,
                     onednn=s.onednn,
                     weights=s.net.record)

@@ -4,7 +4,8 @@ The `srcnn` method: `engine.iterate` trains on sub-images of T91 and yields
 an Iterate every few batches and one per epoch (PSNR on Set5); `SrJob` (a
 methods.Job) says how the run folder shows them (losses.csv holds loss and
 PSNR per epoch), keeps best.params and a checkpoint in the run folder, and
-writes the Set5/Set14 table at the end.  `models.srcnn.upscale` enlarges any image with a result.
+writes the Set5/Set14 table at the end.  `upscale.upscale` enlarges any image
+with a result (in tiles).
 """
 import os
 

@@ -20,6 +20,7 @@ from ..models import srcnn
 from .. import methods
 from . import data, metrics
 from .schema import label_size
+from .upscale import enhance
 
 # The paper's figures (PSNR on Y, dB), for the final table.
 PAPER = {('Set5', 2): (33.66, 36.66), ('Set5', 3): (30.39, 32.75), ('Set5', 4): (28.42, 30.48),
@@ -212,7 +213,7 @@ def evaluate(net, test_set, session, keep=()):
     valid = session.cfg['model']['padding'] == 'valid'
     for im in images:
         pad = srcnn.border(session.kernels) if valid else 0
-        out = srcnn.enhance(net, im.bicubic, session.ctx, pad)
+        out = enhance(net, im.bicubic, session.ctx, pad)
         out = np.clip(out, 0, 1)
         ev.names.append(im.name)
         ev.bicubic.append(metrics.psnr_on_y(im.bicubic, im.label, session.scale, session.channels))

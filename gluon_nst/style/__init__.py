@@ -27,8 +27,9 @@ class StyleJob(Job):
         return iterate(self.cfg, self.session)
 
     def picture(self, image):
-        from ..image_io import postprocess, to_uint8
-        return to_uint8(postprocess(image, self.session.convention))
+        from ..image_io import postprocess
+        from ..imaging import to_uint8
+        return to_uint8(postprocess(image, self.session.convention), 1.0)
 
     def present(self, it, count):
         stages, out = self.session.stages, self.cfg['output']

@@ -24,6 +24,7 @@ from mxnet import autograd, gluon, nd
 
 from .. import methods
 from ..errors import RunFailed
+from ..imaging import gradient_in_tiles
 from .lbfgs import NotFinite, minimize
 
 
@@ -147,32 +148,28 @@ def whole_image(objective, targets):
 def in_tiles(objective, crops, crop_targets, param):
     """Loss and gradient in crops of the image, one graph at a time (a tiled stage).
 
-    Each crop's gradient is kept only inside its tile and added into the parameter's
-    gradient (the tiles partition the image); the losses are the crops', weighted by
-    their tiles' share of the pixels."""
-    param.grad_req = 'add'
-    ctx = param.data().context
-    per_crop = []                     # (crop box, inside mask, outside mask, pixel share)
+    Each crop's gradient is kept only inside its tile (`imaging.gradient_in_tiles`) and
+    lands in the parameter's gradient (the tiles partition the image); the losses are the
+    crops', weighted by their tiles' share of the pixels."""
     pixels = sum((y1 - y0) * (x1 - x0) for (y0, y1, x0, x1), _ in crops)
-    for (y0, y1, x0, x1), box in crops:
-        cy0, cy1, cx0, cx1 = box
-        m = np.zeros((1, 1, cy1 - cy0, cx1 - cx0), np.float32)
-        m[:, :, y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0] = 1
-        per_crop.append((box, nd.array(m, ctx=ctx), nd.array(1 - m, ctx=ctx),
-                         (y1 - y0) * (x1 - x0) / pixels))
+    shares = [(y1 - y0) * (x1 - x0) / pixels for (y0, y1, x0, x1), _ in crops]
 
     def evaluate(x):
-        param.zero_grad()
-        total = parts = 0
-        for ((cy0, cy1, cx0, cx1), inside, outside, share), targets in zip(per_crop, crop_targets):
+        grad = nd.empty(x.shape, ctx=x.context)
+
+        def crop_gradient(k, box, core):
+            cy0, cy1, cx0, cx1 = box
+            crop = nd.slice(x, begin=(None, None, cy0, cx0), end=(None, None, cy1, cx1))
+            crop.attach_grad()
             with autograd.record():
-                crop = nd.slice(x, begin=(None, None, cy0, cx0), end=(None, None, cy1, cx1))
-                # The same values; the gradient passes only inside the tile.
-                crop = nd.broadcast_mul(crop, inside) + nd.BlockGrad(nd.broadcast_mul(crop, outside))
-                t, p = objective(crop, *targets)
+                t, p = objective(crop, *crop_targets[k])
             t.backward()
-            total, parts = total + t * share, parts + p * share
-        return total, parts
+            return (t * shares[k], p * shares[k]), crop.grad
+        values = gradient_in_tiles(crop_gradient, grad, crops)
+        with autograd.record():           # the assembled gradient into the parameter's
+            y = x * 1.0
+        y.backward(grad)
+        return sum(t for t, _ in values), sum(p for _, p in values)
     return evaluate
 
 

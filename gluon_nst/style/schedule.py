@@ -7,7 +7,8 @@ lr * factor ** ((i - 1) // lr_decay_epoch) for i >= 1 and lr at step 0.
 from dataclasses import dataclass
 
 from ..errors import UserError
-from ..image_io import MIN_SIDE, fit_shape, postprocess, preprocess
+from ..image_io import MIN_SIDE, postprocess, preprocess
+from ..imaging import fit_size
 
 
 @dataclass
@@ -33,15 +34,17 @@ class Stage:
 
     @property
     def shape(self):
+        """The stage's size, (width, height)."""
         return self.width, self.height
 
-    def style_shape(self, style_hw):
-        """[W, H] of a style image of (H, W) at this stage: stretched to the stage's shape
-        (the book), or at a longest side given in pixels or as a factor of the stage's."""
+    def style_shape(self, style_size):
+        """(width, height) of a style image of size (width, height) at this stage: stretched
+        to the stage's shape (the book), or at a longest side given in pixels or as a factor
+        of the stage's."""
         if self.style_longest_side:
-            return fit_shape(style_hw, None, self.style_longest_side)
+            return fit_size(style_size, self.style_longest_side, MIN_SIDE)
         if self.style_scale:
-            return fit_shape(style_hw, None, round(self.style_scale * max(self.width, self.height)))
+            return fit_size(style_size, round(self.style_scale * max(self.width, self.height)), MIN_SIDE)
         return self.shape
 
     def lr_at(self, step):
@@ -51,11 +54,13 @@ class Stage:
         return self.lr * self.lr_decay_factor ** ((step - 1) // self.lr_decay_epoch)
 
 
-def plan(stage_cfgs, content_hw):
-    """Stage objects from the config's stage list and the content image's (H, W)."""
+def plan(stage_cfgs, content_size):
+    """Stage objects from the config's stage list and the content image's (width, height):
+    each stage at its image_shape, or at its longest_side with the content's aspect."""
     out = []
     for i, s in enumerate(stage_cfgs, start=1):
-        w, h = fit_shape(content_hw, s['image_shape'], s['longest_side'])
+        w, h = tuple(s['image_shape']) if s['image_shape'] else \
+            fit_size(content_size, s['longest_side'], MIN_SIDE)
         scale = s.get('style_scale')
         if scale and round(scale * max(w, h)) < MIN_SIDE:
             raise UserError(f"config key 'stages.{i - 1}.style_scale': {scale} x {max(w, h)} "
