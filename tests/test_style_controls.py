@@ -22,7 +22,7 @@ def base(d2l, vgg_h5):
     return dict(content_image=os.path.join(d2l, 'rainier.jpg'),
                 style_image=os.path.join(d2l, 'autumn_oak.jpg'),
                 weights=dict(path=os.path.dirname(vgg_h5)),
-                stages=[dict(image_shape=list(SHAPE), epochs=3, lr=0.05)],
+                stages=[dict(image_shape=list(SHAPE), steps=3, lr=0.05)],
                 output=dict(sync_every=1))
 
 
@@ -210,8 +210,8 @@ def test_style_scale_sizes_the_style_by_the_stage(base):
     assert s.stages[0].style_shape((w, h)) == (32, round(32 * h / w))
     assert s.stages[1].style_shape((w, h)) == (256, round(256 * h / w))
     assert s.stages[0].style_shape((h, w)) == (round(32 * h / w), 32)   # a portrait style
-    losses, _ = run(base, stages=[dict(image_shape=list(SHAPE), epochs=1, style_scale=0.5)])
-    base_losses, _ = run(base, stages=[dict(image_shape=list(SHAPE), epochs=1)])
+    losses, _ = run(base, stages=[dict(image_shape=list(SHAPE), steps=1, style_scale=0.5)])
+    base_losses, _ = run(base, stages=[dict(image_shape=list(SHAPE), steps=1)])
     assert losses[0, 1] != pytest.approx(base_losses[0, 1], rel=1e-2)   # other style targets
 
 
@@ -281,7 +281,7 @@ def test_the_averaged_image_is_the_result(base):
 
 
 def test_lbfgs_with_averaging_yields_the_average(base):
-    stages = [dict(image_shape=list(SHAPE), epochs=1)]
+    stages = [dict(image_shape=list(SHAPE), steps=1)]
     opt = dict(name='lbfgs', lbfgs_maxfun=4)
     plain = list(iterate(load(base, stages=stages, optimizer=opt)))
     averaged = list(iterate(load(base, stages=stages, optimizer=dict(opt, ema_decay=0.5))))
@@ -301,7 +301,7 @@ def test_a_black_style_mask_switches_its_style_off(base, tmp_path):
     # Two styles, the second masked off: the style term is the first's at its blend weight.
     two, _ = run(base, style_image=[base['style_image'], base['content_image']],
                  style_masks=[white, black], style_blend_weights=[3, 1],
-                 stages=[dict(image_shape=list(SHAPE), epochs=1)])
+                 stages=[dict(image_shape=list(SHAPE), steps=1)])
     assert two[0, 1] == pytest.approx(0.75 * alone[0, 1], rel=1e-4)
 
 
@@ -320,6 +320,6 @@ def test_half_masks_act_on_their_half(base, tmp_path):
     mask[:, :32] = 255
     Image.fromarray(mask).save(tmp_path / 'left.png')
     _, img = run(base, style_masks=str(tmp_path / 'left.png'), loss=dict(style_weight=1e4),
-                 stages=[dict(image_shape=list(SHAPE), epochs=3, lr=0.1)])
+                 stages=[dict(image_shape=list(SHAPE), steps=3, lr=0.1)])
     diff = np.abs(img.astype(int) - content_at_stage(base)).mean(axis=(0, 2))
     assert diff[:16].mean() > 1.5 * diff[48:].mean()        # the outer quarters

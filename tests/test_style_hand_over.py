@@ -16,7 +16,7 @@ def _cfg(shared, d2l, **extra):
     return config.load(data=dict(
         content_image=os.path.join(d2l, 'rainier.jpg'), style_image=os.path.join(d2l, 'autumn_oak.jpg'),
         weights=dict(path=os.path.join(shared, 'weights')),
-        stages=[dict(image_shape=[100, 66], epochs=2), dict(image_shape=[300, 198], epochs=2)],
+        stages=[dict(image_shape=[100, 66], steps=2), dict(image_shape=[300, 198], steps=2)],
         output=dict(sync_every=1), **extra))
 
 

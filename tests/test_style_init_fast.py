@@ -14,7 +14,7 @@ def fast_cfg(shared, d2l):
     return config.load(data=dict(
         content_image=os.path.join(d2l, 'rainier.jpg'), style_image=os.path.join(d2l, 'autumn_oak.jpg'),
         init='fast', weights=dict(path=os.path.join(shared, 'weights')),
-        stages=[dict(image_shape=[96, 64], epochs=3, lr=0.05)], output=dict(sync_every=1)))
+        stages=[dict(image_shape=[96, 64], steps=3, lr=0.05)], output=dict(sync_every=1)))
 
 
 def test_fast_init_hands_the_fast_result_over(fast_cfg):

@@ -15,7 +15,7 @@ def _cfg(shared, d2l, shape=(384, 160), steps=1, **extra):
     return config.load(data=dict(
         content_image=os.path.join(d2l, 'rainier.jpg'), style_image=os.path.join(d2l, 'autumn_oak.jpg'),
         weights=dict(path=os.path.join(shared, 'weights')),
-        stages=[dict(image_shape=list(shape), epochs=steps, lr=0.05)],
+        stages=[dict(image_shape=list(shape), steps=steps, lr=0.05)],
         output=dict(sync_every=max(1, steps), quality=False), **extra))
 
 

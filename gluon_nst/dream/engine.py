@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import image_io, imaging, runtime
+from .. import image_io, imaging, methods, runtime
 from ..errors import UserError
 from ..models import features
 from . import octaves as oct_mod
@@ -26,7 +26,7 @@ EPS = 1e-8
 
 
 @dataclass
-class Iterate:
+class Iterate(methods.Iterate):
     octave: int           # 1-based
     step: int             # 0-based within the octave
     height: int
@@ -35,7 +35,8 @@ class Iterate:
     grad_scale: float     # mean |g| or std of the gradient: what the step divided by
     seconds: float        # since the octave started
     image: object = None  # (H, W, 3) float RGB 0..255 at the octave's end (or save_every)
-    octave_end: bool = False
+    end: bool = False     # the octave's last step
+    PHASE, INDEX = 'octave', 'step'
 
 
 def make_step(img, grad_fn, step_size, normalize='mean_abs', jitter=0, clip=True, rng=None):
@@ -82,7 +83,7 @@ def dream(base, oct_cfg, steps, step_fn, save_every=0):
                 if last and k == len(sizes) - 1 and oct_cfg['mode'] == 'powers':
                     out = oct_mod.resize(img, base.shape[1::-1])
             yield Iterate(k + 1, i, height=size[1], width=size[0], objective=value, grad_scale=scale,
-                          seconds=time.perf_counter() - start, image=out, octave_end=last)
+                          seconds=time.perf_counter() - start, image=out, end=last)
         if oct_cfg['mode'] == 'pyramid':
             detail = img - bases[k]
 

@@ -16,12 +16,21 @@ class Stage:
     index: int            # 1-based, as written in losses.csv and file names
     width: int
     height: int
-    epochs: int
+    steps: int            # optimisation steps (L-BFGS: rounds)
     lr: float
     lr_decay_epoch: int
     lr_decay_factor: float
     style_longest_side: int = None
     style_scale: float = None
+
+    @property
+    def epochs(self):
+        """The old name of `steps` (scripts/calibrate.py, style/engine.py still use it)."""
+        return self.steps
+
+    @epochs.setter
+    def epochs(self, value):
+        self.steps = value
 
     @property
     def shape(self):
@@ -56,7 +65,7 @@ def plan(stage_cfgs, content_size):
         if scale and round(scale * max(w, h)) < MIN_SIDE:
             raise UserError(f"config key 'stages.{i - 1}.style_scale': {scale} x {max(w, h)} "
                             f'pixels is under {MIN_SIDE}; give a larger style_scale')
-        out.append(Stage(i, int(w), int(h), s['epochs'], s['lr'], s['lr_decay_epoch'],
+        out.append(Stage(i, int(w), int(h), s['steps'], s['lr'], s['lr_decay_epoch'],
                          s['lr_decay_factor'], s.get('style_longest_side'), scale))
     return out
 
