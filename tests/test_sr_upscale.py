@@ -179,8 +179,8 @@ def test_memory_check_refuses_an_output_that_cannot_fit(monkeypatch, tmp_path, c
     from gluon_nst.errors import UserError
     monkeypatch.setattr(runtime, 'available_memory_bytes', lambda: 8 * 2 ** 30)
     upscale.check_memory((10000, 10000), (20000, 20000))          # 1.1 GiB output: fits
-    with pytest.raises(UserError, match=r'to 40000x40000 needs about 9\.\d GiB \(8\.9 GiB of it the '
-                       r'output image\) but 8\.0 GiB is free: use a smaller --scale'):
+    with pytest.raises(UserError, match=r'^upscaling 10000x10000 to 40000x40000 \(the output image alone '
+                       r'8\.9 GiB\) needs about 9\.\d GiB but 8\.0 GiB is free: use a smaller --scale'):
         upscale.check_memory((10000, 10000), (40000, 40000), extra_output_copies=1)
     # Through the command: one line, exit 2, nothing written.
     monkeypatch.setattr(runtime, 'available_memory_bytes', lambda: 100 * 2 ** 20)
@@ -189,7 +189,8 @@ def test_memory_check_refuses_an_output_that_cannot_fit(monkeypatch, tmp_path, c
     monkeypatch.chdir(tmp_path)
     assert cli.main(['upscale', str(img), '--model', identity_model]) == 2
     err = capsys.readouterr().err
-    assert err.count('\n') == 1 and '20x20 to 60x60 needs about' in err
+    assert err.count('\n') == 1
+    assert 'upscaling 20x20 to 60x60 (the output image alone 0.0 GiB) needs about' in err
     assert os.listdir(tmp_path) == ['a.png']
 
 

@@ -68,19 +68,15 @@ def needed_bytes(in_shape, out_shape, tile=TILE, rounded=True, border=6):
     return BASE_BYTES + h * w * 3 + out + (th + 2 * border) * (tw + 2 * border) * TILE_BYTES_PER_PIXEL
 
 
-def check_memory(in_shape, out_shape, tile=TILE, extra_output_copies=0, what='upscale'):
+def check_memory(in_shape, out_shape, tile=TILE, extra_output_copies=0):
     """UserError when the enlargement (plus `extra_output_copies` of its uint8 output,
     e.g. the PNG encoder's) would not fit in the free memory."""
-    from ..runtime import available_memory_bytes
-    oh, ow = out_shape
-    out = oh * ow * 3
-    need = needed_bytes(in_shape, out_shape, tile) + extra_output_copies * out
-    avail = available_memory_bytes()
-    if avail and need > avail:
-        raise UserError(f'{what}: {in_shape[1]}x{in_shape[0]} to {ow}x{oh} needs about '
-                        f'{need / 2 ** 30:.1f} GiB ({(1 + extra_output_copies) * out / 2 ** 30:.1f} '
-                        f'GiB of it the output image) but {avail / 2 ** 30:.1f} GiB is free: use '
-                        'a smaller --scale or shrink the image first')
+    from ..imaging import check_memory as check
+    (h, w), (oh, ow) = in_shape, out_shape
+    out = (1 + extra_output_copies) * oh * ow * 3
+    check(f'upscaling {w}x{h} to {ow}x{oh} (the output image alone {out / 2 ** 30:.1f} GiB)',
+          needed_bytes(in_shape, out_shape, tile) + extra_output_copies * oh * ow * 3,
+          'use a smaller --scale or shrink the image first')
 
 
 def enlarge(rgb, shape, net=None, meta=None, ctx=None, rounded=True, tile=TILE, progress=False):
