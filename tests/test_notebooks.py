@@ -11,6 +11,8 @@ from PIL import Image
 nbformat = pytest.importorskip('nbformat', reason='needs the notebook extra (pip install .[notebook])')
 nbclient = pytest.importorskip('nbclient', reason='needs the notebook extra (pip install .[notebook])')
 
+# Kernels in child processes; nothing asserted depends on float rounding: CI runs these once.
+pytestmark = pytest.mark.orchestration
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, 'notebooks')
 NAMES = ['neural_style', 'methods']
