@@ -1,16 +1,9 @@
 """gluon-nst: image stylisation on MXNet/Gluon, one tool with several methods
-(style: Gatys / D2L style transfer; more arrive as subpackages).
+(style, dream, fast, srcnn: one subpackage each, see gluon_nst/methods.py).
 
-Importing the package before MXNet makes MXNet use every core (it reads
-OMP_NUM_THREADS only once, at import); set OMP_NUM_THREADS to override.
+Importing the package sets nothing: a run sets its threads before MXNet is
+imported (gluon_nst/runtime.py, `configure_threads`).
 """
-import sys as _sys
-
-from .runtime import configure_threads as _configure_threads
-
-if 'mxnet' not in _sys.modules:
-    _configure_threads()
-
 __version__ = '0.2.0'
 
 

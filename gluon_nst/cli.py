@@ -6,44 +6,10 @@ Errors the user can fix print one line; exit codes: 0 done, 1 the run failed
 import argparse
 import sys
 
-from .errors import EXIT_BAD_INPUT, Terminated, UserError, interrupt_exit_code
+from .errors import EXIT_BAD_INPUT, UserError
+from .guard import fail, guard
 
 COMMANDS = ('train', 'sweep', 'compare', 'bench', 'upscale', 'quality')
-
-
-def _fail(msg, code=EXIT_BAD_INPUT):
-    print(f'error: {msg}', file=sys.stderr)
-    return code
-
-
-def _guard(fn, args, interrupted='interrupted before the run started; nothing was written'):
-    """Run a command: one-line errors, the exit code of what stopped it."""
-    previous = _sigterm_as_interrupt()
-    try:
-        return fn(args)
-    except UserError as e:
-        return _fail(str(e), e.exit_code)
-    except KeyboardInterrupt as e:
-        return _fail(interrupted, interrupt_exit_code(e))
-    except OSError as e:               # a file or folder the checks did not name
-        where = f' {e.filename}' if e.filename else ''
-        return _fail(f'cannot access{where}: {e.strerror or e}')
-    finally:
-        if previous is not None:
-            import signal
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _sigterm_as_interrupt():
-    """SIGTERM (a job scheduler, `timeout`) stops a run like Ctrl-C: outputs are kept."""
-    import signal
-
-    def handler(signum, frame):
-        raise Terminated
-    try:
-        return signal.signal(signal.SIGTERM, handler)
-    except ValueError:                 # not the main thread (e.g. called from a worker)
-        return None
 
 
 # ---- train -----------------------------------------------------------------
@@ -73,7 +39,7 @@ def _train(args):
         print(config.describe(args.help_config))
         return 0
     if not args.config:
-        return _fail('give a config file, e.g. python scripts/train.py configs/style/preview.yaml')
+        return fail('give a config file, e.g. python scripts/train.py configs/style/preview.yaml')
     overrides = list(args.overrides)
     if args.output:
         overrides.append(('output.dir', args.output))      # a path, not YAML
@@ -84,14 +50,14 @@ def _train(args):
     print(f'done: {run_dir}/result.png (losses.csv, losses.png, sheet.png, record.json)')
     if args.compare:
         if cfg['method'] != 'style':
-            return _fail('--compare is for the style method (the book\'s figures)')
+            return fail('--compare is for the style method (the book\'s figures)')
         from .style.compare import compare_run
         print(f'report: {compare_run(run_dir)}')
     return 0
 
 
 def main_train(argv=None, prog='train.py'):
-    return _guard(_train, train_parser(prog).parse_args(argv))
+    return guard(_train, train_parser(prog).parse_args(argv))
 
 
 # ---- sweep -----------------------------------------------------------------
@@ -120,8 +86,9 @@ def _sweep(a):
 
 
 def main_sweep(argv=None, prog='sweep.py'):
-    return _guard(_sweep, sweep_parser(prog).parse_args(argv),
-                  'sweep interrupted; run the same command again to continue')
+    return guard(_sweep, sweep_parser(prog).parse_args(argv),
+                 'sweep interrupted (results.csv lists the runs so far); run the same command '
+                 'again to continue')
 
 
 # ---- compare ---------------------------------------------------------------
@@ -138,7 +105,7 @@ def main_compare(argv=None, prog='compare.py'):
     ap.add_argument('run_dir')
     ap.add_argument('--book', help='folder with press_losses.txt and book/ (default: found '
                                    'from the run\'s content image, or $GLUON_NST_SHARED/d2l)')
-    return _guard(_compare, ap.parse_args(argv))
+    return guard(_compare, ap.parse_args(argv))
 
 
 # ---- bench -----------------------------------------------------------------
@@ -154,9 +121,9 @@ def main_bench(argv=None, prog='gluon-nst bench'):
         methods.get(method)
         module = importlib.import_module(f'{__package__}.{methods.PACKAGES[method]}.bench')
     except UserError as e:
-        return _fail(str(e).replace("config key 'method': ", 'bench: '))
+        return fail(str(e).replace("config key 'method': ", 'bench: '))
     except ModuleNotFoundError:
-        return _fail(f'the {method} method has no benchmark yet')
+        return fail(f'the {method} method has no benchmark yet')
     return module.main(argv) or 0
 
 
@@ -210,13 +177,18 @@ def _quality(a):
 
 
 def main_quality(argv=None, prog='quality.py'):
-    return _guard(_quality, quality_parser(prog).parse_args(argv), 'interrupted')
+    return guard(_quality, quality_parser(prog).parse_args(argv), 'interrupted')
 
 
 # ---- gluon-nst -------------------------------------------------------------
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith('-') and argv[0] not in COMMANDS:
+        import difflib
+        near = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+        return fail(f"unknown command '{argv[0]}'" + (f"; did you mean '{near[0]}'?" if near else
+                    f" (commands: {', '.join(COMMANDS)}; gluon-nst --help lists them)"))
     if not argv or argv[0] in ('-h', '--help') or argv[0] not in COMMANDS:
         print('usage: gluon-nst {train,sweep,compare,bench,upscale,quality} ...\n\n'
               '  train CONFIG [--set KEY=VALUE ...]   run any method\'s config '

@@ -265,8 +265,14 @@ def parse_override(text):
     key, raw = text.split('=', 1)
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        value = raw
+    except yaml.YAMLError as e:
+        if raw.lstrip()[:1] not in ('[', '{', '"', "'"):
+            return key.strip(), raw            # a plain word YAML cannot read (e.g. a: b): text
+        mark = getattr(e, 'problem_mark', None)
+        where = f' at character {mark.column + 1}' if mark else ''
+        raise UserError(f"--set {key.strip()}: the value {raw!r} is not valid YAML{where} "
+                        f"({getattr(e, 'problem', None) or e}): close every [ and {{ and quote "
+                        "text with spaces") from None
     return key.strip(), value
 
 
@@ -304,6 +310,7 @@ def load(path=None, overrides=(), data=None):
     raw = {}
     if path is not None:
         raw = read_yaml(path, 'config file')
+        _refuse_sweep_file(raw, path)
         _resolve_paths(raw, method_of(raw).schema, os.path.dirname(os.path.abspath(path)))
         raw.setdefault('name', os.path.splitext(os.path.basename(path))[0])
     if data:
@@ -332,7 +339,19 @@ def load(path=None, overrides=(), data=None):
     return cfg
 
 
+def _refuse_sweep_file(raw, path):
+    """A sweep file (base: plus grid:/zip:) given where a config goes: say how to run it."""
+    if 'base' in raw and ('grid' in raw or 'zip' in raw) and 'base' not in method_of(raw).schema:
+        raise UserError(f'{path} is a sweep file (base: with grid:/zip:), not a config: run it with '
+                        f'python scripts/sweep.py {path} (or gluon-nst sweep {path})')
+
+
 def read_yaml(path, what):
+    if os.path.isdir(path):
+        import glob
+        found = sorted(glob.glob(os.path.join(path, '*.yaml')))
+        raise UserError(f'{what} {path} is a folder: give a config file'
+                        + (f', e.g. {found[0]}' if found else ' (a .yaml file; see configs/)'))
     if not os.path.isfile(path):
         raise UserError(f'{what} {path} does not exist: give the path of a YAML file '
                         '(see configs/)')

@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 
 from .errors import UserError
+from .imaging import to_uint8
+
 MIN_SIDE = 16          # VGG-19 halves the image four times before conv5_1
 
 # Input conventions: x_net = (pixel01[perm] * scale - offset) / div, per channel,
@@ -103,18 +105,9 @@ def _to_rgb8(im):
     return np.asarray(im, dtype=np.uint8).copy()
 
 
-def fit_shape(arr_hw, image_shape=None, longest_side=None):
-    """[W, H] of a stage: given, or from the longest side and the image aspect."""
-    if image_shape:
-        return tuple(image_shape)
-    h, w = arr_hw
-    if w >= h:
-        return longest_side, max(MIN_SIDE, round(h * longest_side / w))
-    return max(MIN_SIDE, round(w * longest_side / h)), longest_side
-
-
 def preprocess(img, image_shape, convention='book', ctx=None):
-    """(H, W, 3) RGB array (uint8, or float 0..255) -> (1, 3, H, W) network input.
+    """(H, W, 3) RGB array (uint8, or float 0..255) -> (1, 3, H, W) network input at
+    size image_shape (width, height).
 
     The book: imresize to (W, H), /255, minus mean, over std, CHW, batch of 1.
     """
@@ -148,15 +141,10 @@ def postprocess(x, convention='book'):
     return img.clip(0, 1)
 
 
-def to_uint8(rgb01):
-    a = rgb01.asnumpy() if hasattr(rgb01, 'asnumpy') else np.asarray(rgb01)
-    return np.clip(np.round(a * 255.0), 0, 255).astype(np.uint8)
-
-
 def save_png(rgb, path):
     """Write an RGB image (uint8 array, or float 0..1) as PNG, atomically."""
     from PIL import Image
-    a = rgb if (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8) else to_uint8(rgb)
+    a = rgb if (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8) else to_uint8(rgb, 1.0)
     tmp = path + '.tmp.png'
     Image.fromarray(a).save(tmp)
     os.replace(tmp, path)

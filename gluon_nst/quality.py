@@ -46,20 +46,15 @@ class Scorer:
     def __init__(self, weights_path=None):
         import mxnet as mx
 
-        from .models import get_model
-        from .models.vgg19 import layer_index
-        from .style.objective import FeatureExtractor
-        self.content_index = layer_index(CONTENT_LAYER)
-        self.style_indices = [layer_index(n) for n in STYLE_LAYERS]
-        net, self.weights_record = get_model(
-            'vgg19', source=NETWORK, path=weights_path,
-            depth=max(self.style_indices + [self.content_index]) + 1, convention='caffe',
-            ctx=mx.cpu())
-        self.extractor = FeatureExtractor(net, [self.content_index] + self.style_indices)
+        from .models import features
+        self.net = features.load('vgg19', [CONTENT_LAYER, *STYLE_LAYERS], source=NETWORK,
+                                 path=weights_path, convention='caffe', ctx=mx.cpu())
+        self.weights_record = self.net.record
+        self.extractor = self.net.extractor()
         self.cache = {}              # the inputs' features: a sweep scores many results
 
     def features(self, rgb, shape, cache=False):
-        """(content features, [style Grams]) of an RGB uint8 image resized to shape (W, H)."""
+        """(content features, [style Grams]) of an RGB uint8 image resized to shape (width, height)."""
         import hashlib
 
         import mxnet as mx
@@ -70,7 +65,7 @@ class Scorer:
                    tuple(shape))
             if key in self.cache:
                 return self.cache[key]
-        x = mx.nd.array(caffe_input(resize(rgb, shape)))
+        x = mx.nd.array(self.net.to_input(resize(rgb, shape)))
         with autograd.pause():
             feats = self.extractor(x)
         content = feats[0].asnumpy()[0].astype(np.float64) / CONTENT_FEATURE_DIVISOR
@@ -138,25 +133,19 @@ def _rgb(image, what):
 
 
 def eval_shape(rgb, size=EVAL_SIDE):
-    """(W, H) of an image at longest side `size`, its aspect kept."""
-    from .image_io import fit_shape
-    return fit_shape(np.asarray(rgb).shape[:2], None, size)
+    """(width, height) of an image at longest side `size`, its aspect kept."""
+    from .image_io import MIN_SIDE
+    from .imaging import fit_size
+    h, w = np.asarray(rgb).shape[:2]
+    return fit_size((w, h), size, MIN_SIDE)
 
 
 def resize(rgb, shape):
-    """Antialiased bicubic resize (Pillow) of a uint8 RGB image to (W, H)."""
+    """Antialiased bicubic resize (Pillow) of a uint8 RGB image to shape (width, height)."""
     from PIL import Image
     if tuple(rgb.shape[1::-1]) == tuple(shape):
         return rgb
     return np.asarray(Image.fromarray(rgb).resize(tuple(int(s) for s in shape), Image.BICUBIC))
-
-
-def caffe_input(rgb):
-    """uint8 RGB (H, W, 3) -> (1, 3, H, W) float32, BGR 0..255 minus the Caffe means."""
-    from .image_io import CONVENTIONS
-    c = CONVENTIONS['caffe']
-    x = rgb.astype(np.float32)[:, :, list(c['perm'])] - np.array(c['mean'], np.float32)
-    return x.transpose(2, 0, 1)[None]
 
 
 def gram(feature):

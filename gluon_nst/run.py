@@ -2,7 +2,8 @@
 plots, the sheet and record.json, with a progress bar.
 
 A method's job yields `Step`s; the `Recorder` writes them as the run goes
-(rows flushed at every image, images at every `save_as`), so an interrupted
+(rows formatted by the method's columns and flushed at every image, images at
+every `save_as`), so an interrupted
 or failing run keeps its last good image, its logs and its record.
 """
 import contextlib
@@ -28,7 +29,7 @@ COMMON_OUTPUTS = ('result.png', 'losses.csv', 'losses.png', 'sheet.png', 'record
 @dataclass
 class Step:
     """One step of any method, as the run folder records it."""
-    row: dict                      # losses.csv values (the method's columns)
+    row: dict                      # losses.csv values of the method's columns, as numbers
     phase: int                     # stage / octave / epoch: a new phase restarts `seconds`
     index: int                     # step within the phase (0: includes building the graph)
     seconds: float                 # since the phase started, at the end of this step
@@ -121,7 +122,7 @@ class Recorder:
     def __init__(self, run_dir, cfg, job, quiet=False, stream=None):
         self.dir, self.cfg, self.job, self.quiet = run_dir, cfg, job, quiet
         self.method = methods.get(cfg['method'])
-        self.columns = self.method.columns
+        self.columns = list(self.method.columns)
         self.stream = stream or sys.stderr
         self.rows, self.last_image, self.phase_seconds = [], None, {}
         self.quality = None            # the job's score of the finished result (quality.py)
@@ -141,8 +142,9 @@ class Recorder:
 
     def __call__(self, step):
         from .image_io import save_png
-        self.csv.writerow(step.row)
-        self.rows.append(step.row)
+        row = self.method.format_row(step.row)
+        self.csv.writerow(row)
+        self.rows.append(row)
         self.steady.add(step.phase, step.index, step.seconds, step.work)
         self.phase_seconds[step.phase] = round(step.seconds, 3)
         if step.image is not None:

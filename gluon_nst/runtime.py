@@ -1,8 +1,12 @@
 """Threads, devices and what the run record says about the machine.
 
-MXNet reads OMP_NUM_THREADS once, when it is imported; with its defaults a
-loop here kept one core busy.  So the thread count is set before the first
-`import mxnet` (see gluon_nst/__init__.py and gluon_nst/cli.py).
+Threads are decided here and nowhere else: `thread_count` is the rule (the
+config's `threads`, else OMP_NUM_THREADS, else every core) and
+`configure_threads` applies it.  MXNet reads OMP_NUM_THREADS once, when it is
+imported, so every entry point (the CLI, a method's Session, ONNX Runtime's
+session options) calls `configure_threads` before the first `import mxnet`;
+importing gluon_nst itself changes nothing.  A script that imports MXNet
+itself calls `gluon_nst.runtime.configure_threads(n)` first.
 """
 import os
 import platform
@@ -17,12 +21,16 @@ def cpu_count():
         return os.cpu_count() or 1
 
 
+def thread_count(threads=0):
+    """The thread count a run uses: `threads`, else OMP_NUM_THREADS if set, else every core."""
+    return int(threads or int(os.environ.get('OMP_NUM_THREADS') or 0) or cpu_count())
+
+
 def configure_threads(threads=0):
-    """Use `threads` OpenMP threads (0: OMP_NUM_THREADS if set, else every core).
-    Returns what is in force."""
-    n = threads or int(os.environ.get('OMP_NUM_THREADS') or 0) or cpu_count()
+    """Use `thread_count(threads)` OpenMP threads in MXNet; returns what is in force
+    (MXNet's own count once it is imported: it is too late to change then)."""
+    n = thread_count(threads)
     if 'mxnet' in sys.modules:
-        # Too late to change: report what MXNet started with.
         return int(os.environ.get('OMP_NUM_THREADS', n))
     os.environ['OMP_NUM_THREADS'] = str(n)
     os.environ.setdefault('MXNET_CPU_WORKER_NTHREADS', '1')

@@ -205,17 +205,21 @@ def sweep(path, out=None, workers=0, threads=0, executor='local', address=None,
     log(f'sweep {name}: {plural(len(runs), "run")}, {len(runs) - len(todo)} already done, '
         f'{len(todo)} to run ({executor}: {workers} at a time x {plural(threads, "thread")}) '
         f'-> {out}')
+    first, last = fixed
+    method = config_mod.load(base, _pairs(first) + _pairs(runs[0]) + _pairs(last))['method']
     t0 = time.time()
     results = execute_ray(todo, address, threads) if executor == 'ray' else \
         execute_local(todo, workers)
-    for d, (status, error) in results:
-        if status == 'failed':
-            with open(os.path.join(d, 'sweep_error.txt'), 'w') as f:
-                f.write(error + '\n')
-        log(f'  {os.path.basename(d)}: {status}{" (" + error + ")" if error else ""} '
-            f'[{time.time() - t0:.0f} s]')
-    first, last = fixed
-    method = config_mod.load(base, _pairs(first) + _pairs(runs[0]) + _pairs(last))['method']
+    try:
+        for d, (status, error) in results:
+            if status == 'failed':
+                with open(os.path.join(d, 'sweep_error.txt'), 'w') as f:
+                    f.write(error + '\n')
+            log(f'  {os.path.basename(d)}: {status}{" (" + error + ")" if error else ""} '
+                f'[{time.time() - t0:.0f} s]')
+    except KeyboardInterrupt:            # Ctrl-C or SIGTERM: the table of the runs so far
+        collect(out, runs, dirs, method)
+        raise
     collect(out, runs, dirs, method)
     return out
 

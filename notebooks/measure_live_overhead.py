@@ -21,7 +21,7 @@ out = tempfile.mkdtemp()
 cfg = config.load(os.path.join({root!r}, 'configs', 'rainier.yaml'), overrides=[
     ('content_image', os.path.join(d2l, 'rainier.jpg')), ('style_image', os.path.join(d2l, 'autumn_oak.jpg')),
     ('weights.path', os.path.join(shared, 'weights')), ('output.dir', os.path.join(out, 'run')),
-    ('output.quality', False), ('stages', [dict(image_shape=[{w}, {h}], epochs={steps})])])
+    ('output.quality', False), ('stages', [dict(image_shape=[{w}, {h}], steps={steps})])])
 
 
 def one(with_view):

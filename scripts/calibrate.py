@@ -40,7 +40,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 
-import gluon_nst  # noqa: E402,F401  (threads before MXNet)
+from gluon_nst import runtime  # noqa: E402
+
+runtime.configure_threads()          # before MXNet is imported
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STYLE, CONTENT = [0, 5, 10, 19, 28], 25

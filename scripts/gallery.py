@@ -44,7 +44,7 @@ def run_length(record, run):
             optimizer = (yaml.safe_load(f).get('optimizer') or {}).get('name')
         if optimizer == 'lbfgs':          # Keras' rounds of scipy's L-BFGS-B
             return f'{steps} rounds'
-    total = sum(s.get('epochs', 0) for s in record.get('stages', [])) or None
+    total = sum(s.get('steps', s.get('epochs', 0)) for s in record.get('stages', [])) or None
     if record.get('method') == 'fast':
         return f"{steps} image{'s' if steps != 1 else ''}"
     if total and steps != total:

@@ -1,5 +1,9 @@
 """Shared fixtures.  Tests that need ../shared (real weights, the book's images)
-skip with a message saying so when it is missing, and fail under CI."""
+skip with a message saying so when it is missing, and fail under CI.
+
+Every test that uses one of the SHARED_FIXTURES (directly or through another
+fixture) is marked `shared`, so `pytest -m "not shared"` runs anywhere.
+"""
 import os
 import sys
 
@@ -7,7 +11,18 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from gluon_nst import runtime  # noqa: E402
+
+runtime.configure_threads()          # before a test module imports MXNet (as a run does)
+
 SHARED = os.environ.get('GLUON_NST_SHARED', os.path.join(ROOT, '..', 'shared'))
+SHARED_FIXTURES = {'shared', 'vgg_h5', 'googlenet_weights', 'd2l'}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SHARED_FIXTURES & set(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.shared)
 
 
 def _need(path):

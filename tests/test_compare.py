@@ -37,7 +37,7 @@ def test_report_on_a_short_run(tmp_path, d2l, vgg_h5):
         f'weights.path={os.path.dirname(vgg_h5)}', f'output.dir={tmp_path / "run"}',
         f'content_image={os.path.join(d2l, "rainier.jpg")}',
         f'style_image={os.path.join(d2l, "autumn_oak.jpg")}',
-        'stages=[{image_shape: [300, 200], epochs: 2}]'])
+        'stages=[{image_shape: [300, 200], steps: 2}]'])
     run_dir = train(cfg, quiet=True, stream=open(os.devnull, 'w'))
     report = compare.compare_run(run_dir, d2l)
     text = open(report).read()
@@ -65,7 +65,7 @@ def test_differences_from_book_name_each_changed_setting():
     assert compare.differences_from_book(book) == []
     preview = config.load(os.path.join(ROOT, 'configs', 'style', 'preview.yaml'))
     diffs = compare.differences_from_book(preview)
-    assert 'stage 1 epochs 150 (book: 500)' in diffs
+    assert 'stage 1 steps 150 (book: 500)' in diffs
     assert 'stage 2 image_shape [450, 300] (book: [1200, 800])' in diffs
     tweaked = config.load(os.path.join(ROOT, 'configs', 'rainier.yaml'), ['loss.style_weight=1e4'])
     assert compare.differences_from_book(tweaked) == ['style_weight 10000.0 (book: 1000)']

@@ -25,7 +25,7 @@ def test_defaults_are_the_books_numbers():
                            'style_weights': None, 'average': False}
     assert (c['loss']['content_weight'], c['loss']['style_weight'], c['loss']['tv_weight']) == (1, 1e3, 10)
     assert c['stages'] == [dict(image_shape=[300, 200], longest_side=None, style_longest_side=None,
-                                style_scale=None, epochs=500, lr=0.01, lr_decay_epoch=200,
+                                style_scale=None, steps=500, lr=0.01, lr_decay_epoch=200,
                                 lr_decay_factor=0.1)]
     assert c['optimizer']['name'] == 'adam' and c['weights']['source'] == 'caffe-vgg19'
 
@@ -39,7 +39,7 @@ def test_unknown_key_names_it_and_suggests():
 
 def test_types_and_ranges_name_the_key():
     assert "'stages.0.lr': got -1.0, expected a value > 0" in err('stages.0.lr=-1')
-    assert "'stages.0.epochs': got 2.5, expected an integer" in err('stages.0.epochs=2.5')
+    assert "'stages.0.steps': got 2.5, expected an integer" in err('stages.0.steps=2.5')
     assert "'optimizer.name': got 'sgd', expected one of adam, lbfgs" in err('optimizer.name=sgd')
     assert "'stages.0.lr_decay_factor'" in err('stages.0.lr_decay_factor=2')
     assert "at least 16 pixels" in err(stages=[{'image_shape': [8, 8]}])
@@ -60,10 +60,10 @@ def test_per_layer_weights_must_match_layers():
 
 
 def test_set_overrides_any_key():
-    c = load('loss.style_weight=1e4', 'stages.0.epochs=7', 'layers.style=[0, 5]',
+    c = load('loss.style_weight=1e4', 'stages.0.steps=7', 'layers.style=[0, 5]',
              'optimizer.clip=true', 'weights.feature_scale=2')
     assert c['loss']['style_weight'] == 1e4
-    assert c['stages'][0]['epochs'] == 7
+    assert c['stages'][0]['steps'] == 7
     assert c['layers']['style'] == [0, 5]
     assert c['optimizer']['clip'] is True
     assert c['weights']['feature_scale'] == 2.0
@@ -145,11 +145,38 @@ def test_shipped_configs_validate():
         config.load(os.path.join(root, n))
 
 
+def test_old_stage_key_epochs_still_works_with_a_one_line_warning(capsys):
+    c = load('stages.0.epochs=7')
+    assert c['stages'][0]['steps'] == 7 and 'epochs' not in c['stages'][0]
+    warning = capsys.readouterr().err.strip()
+    assert warning == ("warning: config key 'stages.0.epochs' is now 'stages.0.steps' "
+                       "(optimisation steps; srcnn's train.epochs are real epochs): rename it")
+    c = load(stages=[{'image_shape': [30, 20], 'epochs': 3}, {'image_shape': [60, 40], 'steps': 4}])
+    assert [st['steps'] for st in c['stages']] == [3, 4]
+    assert "'stages.0': give steps (epochs is its old name), not both" in \
+        err(stages=[{'image_shape': [30, 20], 'epochs': 3, 'steps': 4}])
+
+
+def test_shipped_configs_have_distinct_run_names():
+    """Each shipped config's default run folder (runs/<name>) is its own: a run of one
+    never lands in runs/<name>-2 because another config ran first."""
+    root = os.path.join(os.path.dirname(__file__), '..', 'configs')
+    owners = {}
+    for d, _, files in os.walk(root):
+        for n in files:
+            if n.endswith('.yaml') and 'sweeps' not in d:
+                path = os.path.join(d, n)
+                name = config.load(path)['name']
+                owners.setdefault(name, []).append(os.path.relpath(path, root))
+    assert 'style_blend' in owners and 'rainier' in owners
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+
+
 def test_rainier_is_the_press_edition():
     c = config.load(os.path.join(os.path.dirname(__file__), '..', 'configs', 'rainier.yaml'))
     s1, s2 = c['stages']
-    assert (s1['image_shape'], s1['epochs'], s1['lr'], s1['lr_decay_epoch']) == ([300, 200], 500, 0.01, 200)
-    assert (s2['image_shape'], s2['epochs'], s2['lr'], s2['lr_decay_epoch']) == ([1200, 800], 300, 0.01, 100)
+    assert (s1['image_shape'], s1['steps'], s1['lr'], s1['lr_decay_epoch']) == ([300, 200], 500, 0.01, 200)
+    assert (s2['image_shape'], s2['steps'], s2['lr'], s2['lr_decay_epoch']) == ([1200, 800], 300, 0.01, 100)
 
 
 def test_loss_weights_use_the_feature_scales_at_each_stage_size():

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from gluon_nst import config
-from gluon_nst.dream import engine, octaves, tiles
+from gluon_nst import imaging
+from gluon_nst.dream import engine, octaves
 from gluon_nst.errors import RunInterrupted, UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,11 +74,12 @@ def test_step_normalises_by_mean_abs_or_std_and_clips():
 # ---- octaves ------------------------------------------------------------------------
 
 def test_pyramid_sizes_and_power_sizes():
-    assert octaves.pyramid_sizes((768, 1024), 4, 1.4) == [(280, 373), (392, 522), (549, 731), (768, 1024)]
-    assert [o.shape[:2] for o in octaves.pyramid(np.zeros((768, 1024, 3)), 4, 1.4)][::-1] == \
-        octaves.pyramid_sizes((768, 1024), 4, 1.4)
-    assert octaves.power_sizes((400, 600), [-2, -1, 0, 1, 2], 1.3) == \
-        [(236, 355), (307, 461), (400, 600), (520, 780), (676, 1014)]
+    assert octaves.pyramid_sizes((1024, 768), 4, 1.4) == [(373, 280), (522, 392), (731, 549), (1024, 768)]
+    assert [o.shape[1::-1] for o in octaves.pyramid(np.zeros((768, 1024, 3)), 4, 1.4)][::-1] == \
+        octaves.pyramid_sizes((1024, 768), 4, 1.4)
+    assert octaves.power_sizes((600, 400), [-2, -1, 0, 1, 2], 1.3) == \
+        [(355, 236), (461, 307), (600, 400), (780, 520), (1014, 676)]
+    assert octaves.resize(np.zeros((40, 60, 3)), (30, 20)).shape == (20, 30, 3)
 
 
 def test_detail_is_carried_over_to_every_later_octave():
@@ -108,27 +110,28 @@ def test_detail_is_carried_over_to_every_later_octave():
 # ---- tiles --------------------------------------------------------------------------
 
 def test_tiles_partition_the_image():
-    t = tiles.tiles(300, 500, 128, 32)
+    t = imaging.tiles((500, 300), 128, 32)
     covered = np.zeros((300, 500), int)
     for (y0, y1, x0, x1), (cy0, cy1, cx0, cx1) in t:
         covered[y0:y1, x0:x1] += 1
         assert cy0 == max(0, y0 - 32) and cx1 == min(500, x1 + 32)
     assert (covered == 1).all()
-    assert tiles.crop_pixels(768, 1024, 1024, 32) == 768 * 1024
+    assert imaging.crop_pixels(imaging.tiles((1024, 768), 1024, 32)) == 768 * 1024
+    assert imaging.crop_pixels(t) > 300 * 500
 
 
 def test_tiled_and_whole_image_gradients_agree_away_from_tile_borders(weights, rainier_small):
-    from gluon_nst.dream.nets import DreamNet
     from gluon_nst.dream.objective import Objective
+    from gluon_nst.models import features
     img = rainier_small
     H, W = img.shape[:2]
-    net = DreamNet('googlenet', ['inception_3b/output'], weights)
+    net = features.load('googlenet', ['inception_3b/output'], path=weights)
     obj = Objective(net, 'mean_square')
-    x, norms = net.to_input(img), obj.norms(H, W)
-    v0, g0 = tiles.gradient(obj, x, norms)
-    v1, g1 = tiles.gradient(obj, x, norms, tile=128, margin=32)
-    cuts_y = [a for a, _ in tiles.tile_edges(H, 128)][1:]
-    cuts_x = [a for a, _ in tiles.tile_edges(W, 128)][1:]
+    x, norms = net.to_input(img), obj.norms((W, H))
+    v0, g0 = obj.gradient(x, norms)
+    v1, g1 = obj.gradient(x, norms, imaging.tiles((W, H), 128, 32))
+    cuts_y = [a for a, _ in imaging.tile_edges(H, 128)][1:]
+    cuts_x = [a for a, _ in imaging.tile_edges(W, 128)][1:]
     dist = np.minimum(np.abs(np.arange(H)[:, None, None] - np.array(cuts_y)).min(-1),
                       np.abs(np.arange(W)[None, :, None] - np.array(cuts_x)).min(-1))
     far = dist >= 32
@@ -138,7 +141,7 @@ def test_tiled_and_whole_image_gradients_agree_away_from_tile_borders(weights, r
     assert np.corrcoef(g0[0][:, near].ravel(), g1[0][:, near].ravel())[0, 1] > 0.99
     assert v1 == pytest.approx(v0, rel=0.01)
     # Without a margin the tiles see cut edges: the gradient near them is different.
-    _, g2 = tiles.gradient(obj, x, norms, tile=128, margin=0)
+    _, g2 = obj.gradient(x, norms, imaging.tiles((W, H), 128, 0))
     assert np.abs(g0[0][:, dist < 8] - g2[0][:, dist < 8]).mean() > 0.1 * np.abs(g0[0][:, dist < 8]).mean()
 
 
@@ -159,8 +162,8 @@ def test_three_step_dream_writes_every_output(tmp_path, d2l, weights):
         assert os.path.getsize(os.path.join(run_dir, name)) > 0, name
     rows = read_rows(run_dir)
     assert [(r['octave'], r['step']) for r in rows] == [('1', '0'), ('2', '0'), ('3', '0')]
-    sizes = octaves.pyramid_sizes((107, 160), 3, 1.4)
-    assert [(int(r['height']), int(r['width'])) for r in rows] == sizes == [(54, 81), (76, 114), (107, 160)]
+    sizes = octaves.pyramid_sizes((160, 107), 3, 1.4)
+    assert [(int(r['width']), int(r['height'])) for r in rows] == sizes == [(81, 54), (114, 76), (160, 107)]
     assert all(float(r['objective']) > 0 and float(r['grad_scale']) > 0 for r in rows)
     assert Image.open(os.path.join(run_dir, 'octave1.png')).size == (81, 54)
     result = np.asarray(Image.open(os.path.join(run_dir, 'result.png')))
@@ -260,6 +263,6 @@ def test_a_huge_image_without_tiles_is_refused_naming_tile_size(tmp_path, d2l, w
 
     def net_loading(*a, **k):
         raise Reached
-    monkeypatch.setattr('gluon_nst.dream.nets.DreamNet', net_loading)
+    monkeypatch.setattr('gluon_nst.models.features.load', net_loading)
     with pytest.raises(Reached):                          # tiles fit: the checks pass
         Session(cfg)

@@ -26,8 +26,8 @@ def small_cfg(tmp_path, d2l, vgg_h5):
     cfg = dict(content_image=os.path.join(d2l, 'rainier.jpg'),
                style_image=os.path.join(d2l, 'autumn_oak.jpg'),
                weights=dict(path=os.path.dirname(vgg_h5)),
-               stages=[dict(image_shape=[64, 48], epochs=8, lr=0.05, lr_decay_epoch=5),
-                       dict(image_shape=[96, 64], epochs=4, lr=0.05, lr_decay_epoch=2)],
+               stages=[dict(image_shape=[64, 48], steps=8, lr=0.05, lr_decay_epoch=5),
+                       dict(image_shape=[96, 64], steps=4, lr=0.05, lr_decay_epoch=2)],
                output=dict(sync_every=3, dir=str(tmp_path / 'run')))
     p = tmp_path / 'small.yaml'
     p.write_text(yaml.safe_dump(cfg))
@@ -92,7 +92,7 @@ def test_progress_bar_shows_the_last_step_of_every_sync(small_cfg):
 def test_second_stage_starts_from_the_first(small_cfg):
     """Coarse-to-fine: stage 2 step 0 is the upsampled stage-1 result, not the content."""
     from gluon_nst.style.engine import iterate
-    cfg = config.load(small_cfg, ['stages.1.epochs=1'])
+    cfg = config.load(small_cfg, ['stages.1.steps=1'])
     its = list(iterate(cfg))
     first2 = [it for it in its if it.stage == 2][0]
     assert first2.content > 0                         # it is not the content image
@@ -105,7 +105,7 @@ def test_stylize_api_with_callback(small_cfg):
     cfg = yaml.safe_load(open(small_cfg))
     seen = []
     out = stylize(cfg['content_image'], cfg['style_image'], config=cfg, callback=seen.append,
-                  stages=[dict(image_shape=[48, 32], epochs=3)], style_weight=1e4)
+                  stages=[dict(image_shape=[48, 32], steps=3)], style_weight=1e4)
     assert out.shape == (32, 48, 3) and out.dtype == np.uint8
     assert [it.step for it in seen] == [0, 1, 2]
     with pytest.raises(UserError, match='unambiguous'):
@@ -118,7 +118,7 @@ def test_stylize_api_with_callback(small_cfg):
 @pytest.mark.orchestration
 def test_cli_run_and_existing_output_folder(small_cfg, tmp_path):
     out = tmp_path / 'cli'
-    r = run_cli(small_cfg, '--quiet', '--set', 'stages.0.epochs=2', '--set', 'stages.1.epochs=1',
+    r = run_cli(small_cfg, '--quiet', '--set', 'stages.0.steps=2', '--set', 'stages.1.steps=1',
                 '-o', str(out))
     assert r.returncode == 0, r.stderr
     assert 'stage 1 step     0' in r.stderr and (out / 'result.png').exists()
@@ -159,7 +159,7 @@ def test_non_finite_loss_stops_cleanly_and_keeps_outputs(small_cfg, tmp_path):
 def test_ctrl_c_or_sigterm_keeps_last_image_and_logs(small_cfg, tmp_path, sig):
     out = tmp_path / 'int'
     p = subprocess.Popen([sys.executable, TRAIN, small_cfg, '--quiet', '-o', str(out),
-                          '--set', 'stages.0.epochs=100000', '--set', 'output.sync_every=1'],
+                          '--set', 'stages.0.steps=100000', '--set', 'output.sync_every=1'],
                          stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.time() + 120
     while time.time() < deadline:

@@ -15,7 +15,8 @@ from PIL import Image
 
 from gluon_nst import config
 from gluon_nst.errors import UserError
-from gluon_nst.image_io import read_rgb
+from gluon_nst.fast import engine, stylize
+from gluon_nst.image_io import read_rgb, to_uint8
 from gluon_nst.models import magenta
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,7 +39,7 @@ def model(magenta_dir):
 def images(d2l):
     content = read_rgb(os.path.join(d2l, 'rainier.jpg'))
     style = read_rgb(os.path.join(d2l, 'autumn_oak.jpg'))
-    small = magenta.to_uint8(magenta.resize(content, 192, 128))
+    small = to_uint8(magenta.resize(content, 192, 128))
     return dict(content=content, style=style, small=small)
 
 
@@ -59,17 +60,17 @@ def test_output_shape_and_range_at_several_sizes(model, images, width, height):
 
 
 def test_stylize_sizes_follow_the_longest_side(model, images):
-    assert magenta.stylize(images['content'], images['style'], longest_side=150,
-                           model=model).shape == (100, 150, 3)
+    assert stylize(images['content'], images['style'], longest_side=150,
+                   model=model).shape == (100, 150, 3)
     portrait = images['small'].transpose(1, 0, 2)            # 128 wide, 192 high
-    out = magenta.stylize(portrait, images['style'], model=model)
+    out = stylize(portrait, images['style'], model=model)
     assert out.shape == portrait.shape and out.dtype == np.uint8
-    assert magenta.stylize(portrait, images['style'], size=(60, 50), model=model).shape == (50, 60, 3)
+    assert stylize(portrait, images['style'], size=(60, 50), model=model).shape == (50, 60, 3)
 
 
 def test_deterministic(model, images):
-    a = magenta.stylize(images['small'], images['style'], model=model)
-    b = magenta.stylize(images['small'], images['style'], model=model)
+    a = stylize(images['small'], images['style'], model=model)
+    b = stylize(images['small'], images['style'], model=model)
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
 
 
@@ -93,7 +94,7 @@ def test_strength_0_is_nearer_the_content_and_1_nearer_the_style_grams(model, im
     from gluon_nst.image_io import preprocess
     from gluon_nst.models import vgg19
     content, style = images['small'], images['style']
-    out = {s: magenta.stylize(content, style, strength=s, model=model) for s in (0.0, 0.5, 1.0)}
+    out = {s: stylize(content, style, strength=s, model=model) for s in (0.0, 0.5, 1.0)}
     p = {s: psnr(img, content) for s, img in out.items()}
     # Measured: 16.3, 12.5, 8.2 dB.
     assert p[0.0] > p[0.5] > p[1.0] and p[0.0] > p[1.0] + 4
@@ -111,7 +112,7 @@ def test_strength_0_is_nearer_the_content_and_1_nearer_the_style_grams(model, im
                 out.append((mx.nd.dot(f, f, transpose_b=True) / (c * h * w)).asnumpy())
         return out
 
-    target = grams(magenta.to_uint8(magenta.square_image(style, 256)))
+    target = grams(to_uint8(magenta.square_image(style, 256)))
 
     def distance(img):           # mean relative squared Gram distance over the style layers
         return np.mean([np.mean((a - b) ** 2) / np.mean(b ** 2) for a, b in zip(grams(img), target)])
@@ -122,18 +123,18 @@ def test_strength_0_is_nearer_the_content_and_1_nearer_the_style_grams(model, im
 
 def test_blends_interpolate_style_vectors(model, images):
     a, b = model.style_vector(images['style']), model.style_vector(images['content'])
-    np.testing.assert_allclose(magenta.blend([a, b], [3, 1]), 0.75 * a + 0.25 * b, atol=1e-6)
-    np.testing.assert_allclose(magenta.blend([a, b], [1, 0]), a, atol=1e-6)
-    one = magenta.stylize(images['small'], images['style'], model=model)
-    weighted = magenta.stylize(images['small'], [images['style'], images['content']], [1, 0],
-                               model=model)
+    np.testing.assert_allclose(engine.blend([a, b], [3, 1]), 0.75 * a + 0.25 * b, atol=1e-6)
+    np.testing.assert_allclose(engine.blend([a, b], [1, 0]), a, atol=1e-6)
+    one = stylize(images['small'], images['style'], model=model)
+    weighted = stylize(images['small'], [images['style'], images['content']], [1, 0],
+                       model=model)
     assert np.abs(one.astype(int) - weighted.astype(int)).max() <= 1
-    half = magenta.stylize(images['small'], [images['style'], images['content']], model=model)
+    half = stylize(images['small'], [images['style'], images['content']], model=model)
     assert np.abs(half.astype(int) - one.astype(int)).mean() > 5
     with pytest.raises(UserError, match='2 weights for 1 styles'):
-        magenta.blend([a], [1, 1])
+        engine.blend([a], [1, 1])
     with pytest.raises(UserError, match=r'strength 1\.5'):
-        magenta.stylize(images['small'], images['style'], strength=1.5, model=model)
+        stylize(images['small'], images['style'], strength=1.5, model=model)
 
 
 def test_mxnet_onnx_importer_cannot_read_these_graphs(magenta_dir, tmp_path):
@@ -225,11 +226,32 @@ def test_folder_mode_skips_one_bad_image_and_writes_the_rest(shared, tmp_path, i
 
 
 def test_blend_config_records_normalised_weights(shared, tmp_path):
-    cfg = write_cfg(tmp_path, shared, content_image=os.path.join(shared, 'd2l', 'rainier.jpg'),
-                    longest_side=96, strength=0.5,
-                    blend=dict(image_2=os.path.join(shared, 'd2l', 'rainier.jpg'), weights=[3, 1]))
+    rainier, oak = os.path.join(shared, 'd2l', 'rainier.jpg'), os.path.join(shared, 'd2l', 'autumn_oak.jpg')
+    cfg = write_cfg(tmp_path, shared, content_image=rainier, longest_side=96, strength=0.5,
+                    style_image=[oak, rainier], style_blend_weights=[3, 1])
     rec = json.load(open(os.path.join(train(cfg), 'record.json')))
     assert [s['weight'] for s in rec['styles']] == [0.75, 0.25] and rec['strength'] == 0.5
+    assert [s['path'] for s in rec['styles']] == [oak, rainier]
+
+
+def test_legacy_blend_keys_map_onto_the_list_with_one_line(shared, tmp_path, capsys):
+    rainier, oak = os.path.join(shared, 'd2l', 'rainier.jpg'), os.path.join(shared, 'd2l', 'autumn_oak.jpg')
+    cfg = config.load(write_cfg(tmp_path, shared, content_image=rainier,
+                                blend=dict(image_2=rainier, weights=[3, 1])))
+    assert cfg['style_image'] == [oak, rainier] and cfg['style_blend_weights'] == [3.0, 1.0]
+    err = capsys.readouterr().err.strip()
+    assert err.count('\n') == 0 and "'blend.image_2', 'blend.weights' are deprecated" in err
+    assert 'style_image: [a.jpg, b.jpg]' in err
+    # blend.image_2 is read from the config file's folder, as before.
+    (tmp_path / 'sub').mkdir()
+    p = tmp_path / 'sub' / 'legacy.yaml'
+    p.write_text(yaml.safe_dump(dict(method='fast', content_image=rainier, style_image=oak,
+                                     blend=dict(image_2='../style2.jpg'))))
+    assert config.load(str(p))['style_image'][1] == str(tmp_path / 'style2.jpg')
+    with pytest.raises(UserError, match="give only style_blend_weights"):
+        config.load(str(p), ['blend.weights=[1, 1]', 'style_blend_weights=[1, 1]'])
+    with pytest.raises(UserError, match=r"give the styles only as style_image: \[a.jpg, b.jpg\]"):
+        config.load(str(p), [f'style_image=[{oak}, {rainier}]'])
 
 
 # ---- bad input: one line, before any work -----------------------------------
@@ -253,10 +275,13 @@ def test_bad_input_is_one_line_before_any_work(shared, tmp_path, magenta_dir):
     empty.mkdir()
     bad(cfg, 'has no images', f'content_image={empty}', run_dir=run_dir)
     bad(cfg, 'matches no file', f'content_image={tmp_path}/*.jpeg', run_dir=run_dir)
-    bad(cfg, r"'strength': got 1.5, expected a value >= 0 and <= 1", 'strength=1.5')
+    bad(cfg, r"'strength': got 1.5, expected a value >= 0 and <= 1, or 'auto'", 'strength=1.5')
     bad(cfg, r"'strength'", 'strength=-0.1')
-    bad(cfg, "'blend.weights': 2 weights for 1 style image", 'blend.weights=[1, 2]')
-    bad(cfg, "'blend.weights'.*positive sum", f'blend.image_2={rainier}', 'blend.weights=[0, 0]')
+    bad(cfg, "'style_blend_weights': 2 weights for 1 style image", 'style_blend_weights=[1, 2]')
+    bad(cfg, "'style_blend_weights'.*positive sum", f'style_image=[{rainier}, {rainier}]',
+        'style_blend_weights=[0, 0]')
+    bad(cfg, r"'strength': got 'strong', expected a value >= 0 and <= 1, or 'auto'", 'strength=strong')
+    bad(cfg, "'precision': got 'fp16', expected one of float, int8", 'precision=fp16')
     # A corrupt model file: the hash names the file and the expected digest.
     weights = tmp_path / 'weights' / 'magenta'
     weights.mkdir(parents=True)
@@ -303,7 +328,7 @@ def test_bench_reports_seconds_and_memory(shared, capsys):
 def test_a_runtime_failure_skips_that_image_in_folder_mode(shared, tmp_path, images, monkeypatch):
     from gluon_nst.errors import RunFailed
     weights = os.path.join(shared, 'weights')
-    model = magenta.load(weights, threads=1)
+    model = magenta.load(weights, threads=1, precision='float')        # the method's default
     real = model.transformer
 
     class FailsAt64Rows:             # ONNX Runtime running out of memory on one size

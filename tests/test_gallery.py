@@ -27,11 +27,11 @@ def test_rows_and_thumbnails_under_200_kb(tmp_path, capsys):
     quality = {'content_distance': 0.98, 'style_distance': 0.5623}
     _run_folder(str(tmp_path / 'd2l'), dict(
         method='style', status='interrupted', steps_done=710, wall_seconds=5989.1, threads=1,
-        stages=[{'epochs': 500}, {'epochs': 300}], quality=quality,
+        stages=[{'steps': 500}, {'steps': 300}], quality=quality,
         command='scripts/train.py configs/rainier.yaml -o x'))
     _run_folder(str(tmp_path / 'keras'), dict(
         method='style', status='finished', steps_done=10, wall_seconds=2061.3, threads=1,
-        stages=[{'epochs': 10}], quality=quality, command='train configs/style/keras_lbfgs.yaml'),
+        stages=[{'steps': 10}], quality=quality, command='train configs/style/keras_lbfgs.yaml'),
         optimizer='lbfgs')
     out = tmp_path / 'thumbs'
     assert gallery.main([str(tmp_path / 'd2l'), str(tmp_path / 'keras'), '--out', str(out),

@@ -33,7 +33,7 @@ def test_round_trip(convention):
     x = image_io.preprocess(RGB, (60, 40), convention)
     back = image_io.postprocess(x, convention).asnumpy()
     np.testing.assert_allclose(back * 255, RGB, atol=1e-3)
-    assert image_io.to_uint8(back).tolist() == RGB.tolist()
+    assert image_io.to_uint8(back, 1.0).tolist() == RGB.tolist()
 
 
 def test_caffe_convention_is_bgr_minus_means():
@@ -103,7 +103,17 @@ def _truncated(d):
     return q
 
 
-def test_fit_shape_longest_side():
-    assert image_io.fit_shape((1365, 2048), longest_side=512) == (512, 341)
-    assert image_io.fit_shape((800, 400), longest_side=512) == (256, 512)
-    assert image_io.fit_shape((10, 10), image_shape=[30, 20]) == (30, 20)
+def test_fit_size_longest_side():
+    from gluon_nst.imaging import fit_size
+    assert fit_size((2048, 1365), 512) == (512, 341)
+    assert fit_size((400, 800), 512) == (256, 512)
+    assert fit_size((30, 20), None) == (30, 20)
+    assert fit_size((4000, 10), 512) == (512, 1) and fit_size((4000, 10), 512, image_io.MIN_SIDE) == (512, 16)
+
+
+def test_to_uint8_takes_the_scale_of_white():
+    from gluon_nst.imaging import to_uint8
+    a = np.array([[[-0.1, 0.5, 1.2]]])
+    assert to_uint8(a, 1.0).tolist() == [[[0, 128, 255]]]
+    assert to_uint8(a * 255, 255).tolist() == [[[0, 128, 255]]]
+    assert to_uint8(np.array([[[127.4, 127.6, 300.0]]]), 255).tolist() == [[[127, 128, 255]]]

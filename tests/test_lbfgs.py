@@ -169,14 +169,14 @@ def test_gatys_config_is_jcjohnsons_recipe(vgg_h5, d2l):
             cfg['loss']['tv_weight']) == (5, 100, 1e-3)
     assert cfg['optimizer']['name'] == 'lbfgs_torch' and cfg['optimizer']['lbfgs_history'] == 100
     st = cfg['stages'][0]
-    assert (st['longest_side'], st['epochs'], st['lr'], st['lr_decay_epoch']) == (512, 1000, 1, 0)
+    assert (st['longest_side'], st['steps'], st['lr'], st['lr_decay_epoch']) == (512, 1000, 1, 0)
     assert cfg['preprocess']['convention'] == 'caffe'
     assert cfg['weights']['feature_scale'] == 'none'
 
 
 def test_gatys_stage_yields_every_iteration_and_the_loss_falls(vgg_h5, d2l):
     from gluon_nst.style.engine import iterate
-    cfg = gatys_cfg(vgg_h5, d2l, 'stages=[{longest_side: 48, style_longest_side: 48, epochs: 8, '
+    cfg = gatys_cfg(vgg_h5, d2l, 'stages=[{longest_side: 48, style_longest_side: 48, steps: 8, '
                     'lr: 1, lr_decay_epoch: 0}]')
     its = list(iterate(cfg))
     assert [it.step for it in its] == list(range(8))
@@ -192,7 +192,7 @@ def test_clip_keeps_lbfgs_torch_in_the_pixel_range(vgg_h5, d2l):
     from gluon_nst.image_io import pixel_range
     from gluon_nst.style.engine import iterate
     cfg = gatys_cfg(vgg_h5, d2l, 'optimizer.clip=true', 'init=noise', 'stages=[{longest_side: '
-                    '48, style_longest_side: 48, epochs: 5, lr: 1, lr_decay_epoch: 0}]')
+                    '48, style_longest_side: 48, steps: 5, lr: 1, lr_decay_epoch: 0}]')
     lo, hi = pixel_range('caffe')
     img = [it.image for it in iterate(cfg) if it.image is not None][-1].asnumpy()[0]
     for c in range(3):
@@ -201,7 +201,7 @@ def test_clip_keeps_lbfgs_torch_in_the_pixel_range(vgg_h5, d2l):
 
 def test_keep_best_returns_the_lowest_loss_point(vgg_h5, d2l):
     from gluon_nst.style.engine import Session, iterate
-    stage = ('stages=[{longest_side: 48, style_longest_side: 48, epochs: 6, lr: 3, '
+    stage = ('stages=[{longest_side: 48, style_longest_side: 48, steps: 6, lr: 3, '
              'lr_decay_epoch: 0}]')
     best_cfg = gatys_cfg(vgg_h5, d2l, 'optimizer.keep_best=true', stage)
     replay_cfg = gatys_cfg(vgg_h5, d2l, 'output.sync_every=1', stage)
@@ -219,7 +219,7 @@ def test_an_early_stop_ends_the_stage_with_its_image(vgg_h5, d2l, tmp_path):
     from gluon_nst.run import train
     cfg = gatys_cfg(vgg_h5, d2l, 'optimizer.lbfgs_tol_change=1.0e+30', 'output.quality=false',
                     f'output.dir={tmp_path / "run"}', 'stages=[{longest_side: 48, '
-                    'style_longest_side: 48, epochs: 50, lr: 1, lr_decay_epoch: 0}]')
+                    'style_longest_side: 48, steps: 50, lr: 1, lr_decay_epoch: 0}]')
     run_dir = train(cfg, quiet=True, stream=open(os.devnull, 'w'))
     with open(os.path.join(run_dir, 'losses.csv')) as f:
         assert len(f.read().splitlines()) == 2          # the header and the one iteration

@@ -24,23 +24,19 @@ def shell(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def tiny_run(tmp_path_factory, shell):
+def tiny_run(tmp_path_factory, shell, shared, d2l):
     """A two-stage style run through run.train with a live view: (run folder, the steps
     the callback received, the outputs the view published)."""
     from IPython.utils.capture import capture_output
 
     from gluon_nst import config, run
-    from conftest import SHARED as shared
-    d2l = os.path.join(shared, 'd2l')
-    if not os.path.isdir(d2l):
-        (pytest.fail if os.environ.get('CI') else pytest.skip)(f'needs {d2l} (set GLUON_NST_SHARED)')
     out = tmp_path_factory.mktemp('live') / 'run'
     cfg = config.load(overrides=[
         ('content_image', os.path.join(d2l, 'rainier.jpg')),
         ('style_image', os.path.join(d2l, 'autumn_oak.jpg')),
         ('weights.path', os.path.join(shared, 'weights')), ('output.dir', str(out)),
         ('output.sync_every', 3), ('output.quality', False),
-        ('stages', [dict(image_shape=[48, 32], epochs=7), dict(image_shape=[72, 48], epochs=5)])])
+        ('stages', [dict(image_shape=[48, 32], steps=7), dict(image_shape=[72, 48], steps=5)])])
     steps = []
     view = notebook.live(every_steps=1)      # draws at every step
 

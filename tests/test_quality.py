@@ -62,7 +62,7 @@ def test_a_50_step_stylisation_has_more_style_than_the_content(shared, images, w
     content, style = images
     run_dir = run(os.path.join(ROOT, 'configs', 'gatys.yaml'), tmp_path, 'gatys',
                   *shared_sets(shared), 'output.quality=false',
-                  'stages=[{longest_side: 128, style_longest_side: 128, epochs: 50, lr: 1, '
+                  'stages=[{longest_side: 128, style_longest_side: 128, steps: 50, lr: 1, '
                   'lr_decay_epoch: 0}]')
     result = read_rgb(os.path.join(run_dir, 'result.png'))
     q_result = quality.measure(result, content, style, weights_path=weights, size=128)
@@ -79,7 +79,7 @@ def test_the_record_carries_the_numbers_whatever_the_convention(shared, images, 
     for convention in ('book', 'caffe'):
         run_dir = run(os.path.join(ROOT, 'configs', 'rainier.yaml'), tmp_path, convention,
                       *shared_sets(shared), f'preprocess.convention={convention}',
-                      'stages=[{image_shape: [64, 48], epochs: 1, lr: 1.0e-6}]')
+                      'stages=[{image_shape: [64, 48], steps: 1, lr: 1.0e-6}]')
         records[convention] = json.load(open(os.path.join(run_dir, 'record.json')))['quality']
         again = quality.measure(read_rgb(os.path.join(run_dir, 'result.png')), content, style,
                                 weights_path=weights)

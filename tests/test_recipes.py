@@ -21,7 +21,7 @@ def small(name, vgg_h5, d2l, *extra):
 
 
 def test_tf2_tutorial_clips_and_keeps_the_best_image(vgg_h5, d2l):
-    cfg = small('tf2_tutorial.yaml', vgg_h5, d2l, 'stages.0.epochs=6', 'stages.0.style_longest_side=48',
+    cfg = small('tf2_tutorial.yaml', vgg_h5, d2l, 'stages.0.steps=6', 'stages.0.style_longest_side=48',
                 'output.sync_every=2')
     # Keras names are the outputs after the ReLU: block5_conv2 = relu5_2 (31), block1_conv1 = relu1_1.
     assert cfg['layers']['content'] == [31] and cfg['layers']['style'] == [1, 6, 11, 20, 29]
@@ -38,7 +38,7 @@ def test_tf2_tutorial_clips_and_keeps_the_best_image(vgg_h5, d2l):
 
 def test_keep_best_returns_the_lowest_loss_image(vgg_h5, d2l):
     """With an lr far too large the loss goes up after step 0: the best is the start."""
-    cfg = small('tf2_tutorial.yaml', vgg_h5, d2l, 'stages.0.epochs=4', 'stages.0.lr=2000',
+    cfg = small('tf2_tutorial.yaml', vgg_h5, d2l, 'stages.0.steps=4', 'stages.0.lr=2000',
                 'optimizer.clip=false')
     its = list(iterate(cfg))
     totals = [it.total for it in its]
@@ -49,7 +49,7 @@ def test_keep_best_returns_the_lowest_loss_image(vgg_h5, d2l):
 
 
 def test_keras_lbfgs_rounds(vgg_h5, d2l):
-    cfg = small('keras_lbfgs.yaml', vgg_h5, d2l, 'stages.0.epochs=3', 'optimizer.lbfgs_maxfun=5',
+    cfg = small('keras_lbfgs.yaml', vgg_h5, d2l, 'stages.0.steps=3', 'optimizer.lbfgs_maxfun=5',
                 'init=noise')
     assert cfg['optimizer']['name'] == 'lbfgs'
     assert cfg['layers']['content'] == [22]                 # block4_conv2 = relu4_2
@@ -65,15 +65,16 @@ def test_keras_lbfgs_shows_the_content(vgg_h5, d2l):
     after 10 evaluations: content distance 0.78 from its content start, 2.10 from the
     example's noise start (the full run at 600x400: 0.79 after 10 rounds)."""
     from gluon_nst import quality
-    from gluon_nst.image_io import postprocess, to_uint8
+    from gluon_nst.image_io import postprocess
+    from gluon_nst.imaging import to_uint8
     scores = {}
     for init in ('content', 'noise'):
         cfg = config.load(os.path.join(STYLE, 'keras_lbfgs.yaml'), [
             f'weights.path={os.path.dirname(vgg_h5)}', f'init={init}',
             f'content_image={os.path.join(d2l, "rainier.jpg")}',
             f'style_image={os.path.join(d2l, "autumn_oak.jpg")}',
-            'stages.0.image_shape=[300, 200]', 'stages.0.epochs=1', 'optimizer.lbfgs_maxfun=10'])
-        result = to_uint8(postprocess(list(iterate(cfg))[-1].image, 'caffe'))
+            'stages.0.image_shape=[300, 200]', 'stages.0.steps=1', 'optimizer.lbfgs_maxfun=10'])
+        result = to_uint8(postprocess(list(iterate(cfg))[-1].image, 'caffe'), 1.0)
         scores[init] = quality.measure(result, cfg['content_image'], cfg['style_image'],
                                        weights_path=os.path.dirname(vgg_h5))['content_distance']
     assert scores['content'] < 1.2
@@ -81,7 +82,7 @@ def test_keras_lbfgs_shows_the_content(vgg_h5, d2l):
 
 
 def test_tf2_cookbook_runs_in_rgb01(vgg_h5, d2l):
-    cfg = small('tf2_cookbook.yaml', vgg_h5, d2l, 'stages.0.epochs=3')
+    cfg = small('tf2_cookbook.yaml', vgg_h5, d2l, 'stages.0.steps=3')
     its = list(iterate(cfg))
     img = its[-1].image.asnumpy()
     assert img.min() >= 0 and img.max() <= 1                # clipped to 0..1
@@ -103,6 +104,6 @@ def test_both_optimisers_on_the_d2l_recipe(vgg_h5, d2l, opt):
     cfg = config.load(os.path.join(CONFIGS, 'rainier.yaml'), [
         f'weights.path={os.path.dirname(vgg_h5)}', f'optimizer.name={opt}',
         f'content_image={d2l}/rainier.jpg', f'style_image={d2l}/autumn_oak.jpg',
-        'stages=[{image_shape: [48, 32], epochs: 4, lr: 0.05}]', 'optimizer.lbfgs_maxfun=4'])
+        'stages=[{image_shape: [48, 32], steps: 4, lr: 0.05}]', 'optimizer.lbfgs_maxfun=4'])
     its = list(iterate(cfg))
     assert its[-1].total < 0.9 * its[0].total

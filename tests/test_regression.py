@@ -30,8 +30,8 @@ def test_small_run_losses_are_pinned(vgg_h5, d2l):
         f'content_image={os.path.join(d2l, "rainier.jpg")}',
         f'style_image={os.path.join(d2l, "autumn_oak.jpg")}',
         'weights.feature_scale=100', 'output.sync_every=4',
-        'stages=[{image_shape: [64, 48], epochs: 6, lr: 0.05, lr_decay_epoch: 3},'
-        ' {image_shape: [96, 64], epochs: 3, lr: 0.05}]'])
+        'stages=[{image_shape: [64, 48], steps: 6, lr: 0.05, lr_decay_epoch: 3},'
+        ' {image_shape: [96, 64], steps: 3, lr: 0.05}]'])
     got = [(it.stage, it.step, it.content, it.style, it.tv) for it in iterate(cfg)]
     assert [g[:2] for g in got] == [p[:2] for p in PINNED]
     for g, p in zip(got, PINNED):

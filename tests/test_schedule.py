@@ -7,20 +7,20 @@ from gluon_nst import image_io
 from gluon_nst.style.schedule import Stage, hand_over, plan
 
 
-def book_lrs(lr, epochs, decay, factor=0.1):
+def book_lrs(lr, steps, decay, factor=0.1):
     """The book's loop: record the lr each step uses, decay after i % d == 0 and i != 0."""
     out = []
-    for i in range(epochs):
+    for i in range(steps):
         out.append(lr)
         if i % decay == 0 and i != 0:
             lr *= factor
     return out
 
 
-@pytest.mark.parametrize('epochs, decay', [(500, 200), (300, 100), (7, 3), (5, 1)])
-def test_lr_schedule_matches_the_books_loop(epochs, decay):
-    st = Stage(1, 30, 20, epochs, 0.01, decay, 0.1)
-    assert [st.lr_at(i) for i in range(epochs)] == pytest.approx(book_lrs(0.01, epochs, decay))
+@pytest.mark.parametrize('steps, decay', [(500, 200), (300, 100), (7, 3), (5, 1)])
+def test_lr_schedule_matches_the_books_loop(steps, decay):
+    st = Stage(1, 30, 20, steps, 0.01, decay, 0.1)
+    assert [st.lr_at(i) for i in range(steps)] == pytest.approx(book_lrs(0.01, steps, decay))
 
 
 def test_decay_steps_of_the_press_edition():
@@ -33,10 +33,10 @@ def test_decay_steps_of_the_press_edition():
 
 
 def test_plan_fits_longest_side_to_content():
-    stages = plan([dict(image_shape=[300, 200], longest_side=None, epochs=1, lr=0.1,
+    stages = plan([dict(image_shape=[300, 200], longest_side=None, steps=1, lr=0.1,
                         lr_decay_epoch=0, lr_decay_factor=0.1),
-                   dict(image_shape=None, longest_side=512, epochs=1, lr=0.1,
-                        lr_decay_epoch=0, lr_decay_factor=0.1)], (1365, 2048))
+                   dict(image_shape=None, longest_side=512, steps=1, lr=0.1,
+                        lr_decay_epoch=0, lr_decay_factor=0.1)], (2048, 1365))
     assert [s.shape for s in stages] == [(300, 200), (512, 341)]
     assert [s.index for s in stages] == [1, 2]
 

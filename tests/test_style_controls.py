@@ -22,7 +22,7 @@ def base(d2l, vgg_h5):
     return dict(content_image=os.path.join(d2l, 'rainier.jpg'),
                 style_image=os.path.join(d2l, 'autumn_oak.jpg'),
                 weights=dict(path=os.path.dirname(vgg_h5)),
-                stages=[dict(image_shape=list(SHAPE), epochs=3, lr=0.05)],
+                stages=[dict(image_shape=list(SHAPE), steps=3, lr=0.05)],
                 output=dict(sync_every=1))
 
 
@@ -43,7 +43,7 @@ def run(base, **data):
     its = list(iterate(load(base, **data)))
     losses = np.array([(it.content, it.style) for it in its])
     conv = config.load(data={**base, **data})['preprocess']['convention']
-    return losses, image_io.to_uint8(image_io.postprocess(its[-1].image, conv))
+    return losses, image_io.to_uint8(image_io.postprocess(its[-1].image, conv), 1.0)
 
 
 def gray_png(path, value, hw=(30, 40)):
@@ -184,8 +184,8 @@ def test_two_styles_weighted_one_and_zero_are_the_first_alone(base):
     stage = s1.stages[0]
     xs = [image_io.preprocess(img, stage.shape, s1.convention) for img in s2.loss_styles]
     c = image_io.preprocess(s1.content, stage.shape, s1.convention)
-    t1 = Objective(s1.features, s1.spec_for(stage), SHAPE[::-1]).targets(c, xs[0])
-    t2 = Objective(s2.features, s2.spec_for(stage), SHAPE[::-1]).targets(c, xs)
+    t1 = Objective(s1.features, s1.spec_for(stage), SHAPE).targets(c, xs[0])
+    t2 = Objective(s2.features, s2.spec_for(stage), SHAPE).targets(c, xs)
     assert len(t1) == len(t2) == 6
     for a, b in zip(t1, t2):
         assert np.abs(a.asnumpy() - b.asnumpy()).max() <= 1e-6 * np.abs(a.asnumpy()).max()
@@ -196,8 +196,8 @@ def test_two_styles_weighted_one_and_zero_are_the_first_alone(base):
     # Equal weights: the target is the mean of the two Grams.
     half = Session(load(base, style_image=two['style_image']))
     assert half.blend_weights == [0.5, 0.5]
-    t3 = Objective(half.features, half.spec_for(stage), SHAPE[::-1]).targets(c, xs)
-    t_other = Objective(s1.features, s1.spec_for(stage), SHAPE[::-1]).targets(c, xs[1])
+    t3 = Objective(half.features, half.spec_for(stage), SHAPE).targets(c, xs)
+    t_other = Objective(s1.features, s1.spec_for(stage), SHAPE).targets(c, xs[1])
     for a, b, o in zip(t3[1:], t1[1:], t_other[1:]):
         assert np.abs(a.asnumpy() - (b.asnumpy() + o.asnumpy()) / 2).max() \
             <= 1e-5 * np.abs(a.asnumpy()).max()
@@ -207,26 +207,26 @@ def test_style_scale_sizes_the_style_by_the_stage(base):
     s = Session(load(base, stages=[dict(image_shape=list(SHAPE), style_scale=0.5),
                                    dict(image_shape=[128, 96], style_scale=2.0)]))
     h, w = s.style.shape[:2]                               # 1200 x 1717
-    assert s.stages[0].style_shape((h, w)) == (32, round(32 * h / w))
-    assert s.stages[1].style_shape((h, w)) == (256, round(256 * h / w))
-    assert s.stages[0].style_shape((w, h)) == (round(32 * h / w), 32)   # a portrait style
-    losses, _ = run(base, stages=[dict(image_shape=list(SHAPE), epochs=1, style_scale=0.5)])
-    base_losses, _ = run(base, stages=[dict(image_shape=list(SHAPE), epochs=1)])
+    assert s.stages[0].style_shape((w, h)) == (32, round(32 * h / w))
+    assert s.stages[1].style_shape((w, h)) == (256, round(256 * h / w))
+    assert s.stages[0].style_shape((h, w)) == (round(32 * h / w), 32)   # a portrait style
+    losses, _ = run(base, stages=[dict(image_shape=list(SHAPE), steps=1, style_scale=0.5)])
+    base_losses, _ = run(base, stages=[dict(image_shape=list(SHAPE), steps=1)])
     assert losses[0, 1] != pytest.approx(base_losses[0, 1], rel=1e-2)   # other style targets
 
 
 # Pooling.
 
 def test_average_pooling_changes_features_and_keeps_shapes(vgg_h5):
-    from gluon_nst.models import get_model
-    from gluon_nst.style.objective import FeatureExtractor
+    from gluon_nst.models import features
     layers = [0, 5, 10, 19, 25, 28]
     x = mx.nd.random.uniform(-2, 2, shape=(1, 3, 48, 64))
     out = {}
     for pooling in ('max', 'avg'):
-        net, record = get_model('vgg19', path=os.path.dirname(vgg_h5), depth=29, pooling=pooling)
-        assert record['pooling'] == pooling
-        out[pooling] = [f.asnumpy() for f in FeatureExtractor(net, layers)(x)]
+        net = features.load('vgg19', layers, path=os.path.dirname(vgg_h5), convention='book',
+                            pooling=pooling)
+        assert net.record['pooling'] == pooling
+        out[pooling] = [f.asnumpy() for f in net.extractor()(x)]
     for layer, a, b in zip(layers, out['max'], out['avg']):
         assert a.shape == b.shape, layer
         if layer < 4:                                      # before the first pool: the same
@@ -281,7 +281,7 @@ def test_the_averaged_image_is_the_result(base):
 
 
 def test_lbfgs_with_averaging_yields_the_average(base):
-    stages = [dict(image_shape=list(SHAPE), epochs=1)]
+    stages = [dict(image_shape=list(SHAPE), steps=1)]
     opt = dict(name='lbfgs', lbfgs_maxfun=4)
     plain = list(iterate(load(base, stages=stages, optimizer=opt)))
     averaged = list(iterate(load(base, stages=stages, optimizer=dict(opt, ema_decay=0.5))))
@@ -301,7 +301,7 @@ def test_a_black_style_mask_switches_its_style_off(base, tmp_path):
     # Two styles, the second masked off: the style term is the first's at its blend weight.
     two, _ = run(base, style_image=[base['style_image'], base['content_image']],
                  style_masks=[white, black], style_blend_weights=[3, 1],
-                 stages=[dict(image_shape=list(SHAPE), epochs=1)])
+                 stages=[dict(image_shape=list(SHAPE), steps=1)])
     assert two[0, 1] == pytest.approx(0.75 * alone[0, 1], rel=1e-4)
 
 
@@ -320,6 +320,6 @@ def test_half_masks_act_on_their_half(base, tmp_path):
     mask[:, :32] = 255
     Image.fromarray(mask).save(tmp_path / 'left.png')
     _, img = run(base, style_masks=str(tmp_path / 'left.png'), loss=dict(style_weight=1e4),
-                 stages=[dict(image_shape=list(SHAPE), epochs=3, lr=0.1)])
+                 stages=[dict(image_shape=list(SHAPE), steps=3, lr=0.1)])
     diff = np.abs(img.astype(int) - content_at_stage(base)).mean(axis=(0, 2))
     assert diff[:16].mean() > 1.5 * diff[48:].mean()        # the outer quarters

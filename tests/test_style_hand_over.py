@@ -7,6 +7,8 @@ import pytest
 from gluon_nst import config, image_io
 from gluon_nst.errors import UserError
 from gluon_nst.models import srcnn
+from gluon_nst.sr.resize import imresize
+from gluon_nst.sr.upscale import upscale_to
 from gluon_nst.sr.metrics import psnr
 
 
@@ -14,7 +16,7 @@ def _cfg(shared, d2l, **extra):
     return config.load(data=dict(
         content_image=os.path.join(d2l, 'rainier.jpg'), style_image=os.path.join(d2l, 'autumn_oak.jpg'),
         weights=dict(path=os.path.join(shared, 'weights')),
-        stages=[dict(image_shape=[100, 66], epochs=2), dict(image_shape=[300, 198], epochs=2)],
+        stages=[dict(image_shape=[100, 66], steps=2), dict(image_shape=[300, 198], steps=2)],
         output=dict(sync_every=1), **extra))
 
 
@@ -29,12 +31,11 @@ def test_srcnn_hand_over_is_nearer_the_photo_than_bilinear(shared, d2l):
     from gluon_nst.style.engine import Session
     bilinear, sr = Session(_cfg(shared, d2l)), Session(_cfg(shared, d2l, hand_over='srcnn'))
     assert list(sr.srcnn) == [3]                      # 100 -> 300 wide: the shipped x3 model
-    photo = srcnn.imresize(sr.content.astype(np.float64), shape=(198, 300))
-    small = np.clip(srcnn.imresize(photo, shape=(66, 100)), 0, 255).astype(np.float32)
+    photo = imresize(sr.content.astype(np.float64), shape=(198, 300))
+    small = np.clip(imresize(photo, shape=(66, 100)), 0, 255).astype(np.float32)
     got_bilinear, got_sr = _handed_over(bilinear, small), _handed_over(sr, small)
     # The same enlargement as upscale_to, kept in floats (no rounding to 8 bits).
-    want = srcnn.upscale_to(small, 300, 198, net=sr.srcnn[3][0], meta=sr.srcnn[3][1],
-                            rounded=False)
+    want = upscale_to(small, 300, 198, net=sr.srcnn[3][0], meta=sr.srcnn[3][1], rounded=False)
     assert np.abs(got_sr - want).max() < 0.05
     p_bilinear, p_sr = psnr(got_bilinear, photo, border=3), psnr(got_sr, photo, border=3)
     assert p_sr > p_bilinear + 0.5, (p_sr, p_bilinear)

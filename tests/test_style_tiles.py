@@ -8,21 +8,21 @@ from mxnet import autograd
 
 from gluon_nst import config, image_io, runtime
 from gluon_nst.errors import UserError
-from gluon_nst.tiles import same_size_tiles
+from gluon_nst.imaging import same_size_tiles
 
 
 def _cfg(shared, d2l, shape=(384, 160), steps=1, **extra):
     return config.load(data=dict(
         content_image=os.path.join(d2l, 'rainier.jpg'), style_image=os.path.join(d2l, 'autumn_oak.jpg'),
         weights=dict(path=os.path.join(shared, 'weights')),
-        stages=[dict(image_shape=list(shape), epochs=steps, lr=0.05)],
+        stages=[dict(image_shape=list(shape), steps=steps, lr=0.05)],
         output=dict(sync_every=max(1, steps), quality=False), **extra))
 
 
 @pytest.mark.parametrize('h, w, tile, margin', [(160, 384, 160, 32), (3000, 4000, 1024, 64),
                                                 (200, 300, 128, 0), (100, 100, 128, 64)])
 def test_same_size_tiles_partition_the_image_with_one_crop_size(h, w, tile, margin):
-    boxes = same_size_tiles(h, w, tile, margin)
+    boxes = same_size_tiles((w, h), tile, margin)
     cover = np.zeros((h, w), int)
     sizes = set()
     for (y0, y1, x0, x1), (cy0, cy1, cx0, cx1) in boxes:
@@ -52,7 +52,7 @@ def test_tiled_gradient_is_the_whole_images_away_from_the_cuts(shared, d2l):
     noise = np.random.RandomState(0).uniform(0, 255, (160, 384, 3)).astype(np.float32)
     x0 = image_io.preprocess(noise, stage.shape, s.convention)
     content = image_io.preprocess(s.content, stage.shape, s.convention)
-    whole = Objective(s.features, s.spec_for(stage), (160, 384))
+    whole = Objective(s.features, s.spec_for(stage), stage.shape)
     targets = whole.content_features(content)
     x = x0.copy()
     x.attach_grad()
@@ -61,7 +61,7 @@ def test_tiled_gradient_is_the_whole_images_away_from_the_cuts(shared, d2l):
     total.backward()
     g_whole = x.grad.asnumpy()
     cy0, cy1, cx0, cx1 = crops[0][1]
-    crop_objective = Objective(s.features, s.spec_for(stage), (cy1 - cy0, cx1 - cx0))
+    crop_objective = Objective(s.features, s.spec_for(stage), (cx1 - cx0, cy1 - cy0))
     crop_targets = [crop_objective.content_features(content[:, :, a:b, c:d])
                     for _, (a, b, c, d) in crops]
     gen = GeneratedImage(x0.shape)
@@ -81,7 +81,7 @@ def test_tiled_style_grams_are_the_whole_images(shared, d2l):
     from gluon_nst.style.objective import Objective
     s = Session(_cfg(shared, d2l))
     stage = s.stages[0]
-    objective = Objective(s.features, s.spec_for(stage), (160, 384))
+    objective = Objective(s.features, s.spec_for(stage), stage.shape)
     style = image_io.preprocess(s.style, (384, 256), s.convention)
     whole = objective.style_grams(style)
     # 6 tiles of 128x128; measured relative errors (conv1_1 .. conv5_1): 64-pixel margins
@@ -105,7 +105,7 @@ def test_a_tiled_run_lowers_the_whole_image_loss_as_a_whole_run_does(shared, d2l
         s = Session(cfg)
         results[tile] = list(iterate(cfg, s))[-1].image
     stage = s.stages[0]
-    objective = Objective(s.features, s.spec_for(stage), (160, 384))
+    objective = Objective(s.features, s.spec_for(stage), stage.shape)
     targets = objective.targets(image_io.preprocess(s.content, stage.shape, s.convention),
                                 [image_io.preprocess(s.style, stage.shape, s.convention)])
     start = image_io.preprocess(s.content, stage.shape, s.convention)

@@ -16,7 +16,7 @@ def write_sweep(tmp_path, d2l, vgg_h5, **spec):
     base.write_text(yaml.safe_dump(dict(
         content_image=os.path.join(d2l, 'rainier.jpg'), style_image=os.path.join(d2l, 'autumn_oak.jpg'),
         weights=dict(path=os.path.dirname(vgg_h5)),
-        stages=[dict(image_shape=[40, 32], epochs=3, lr=0.05)],
+        stages=[dict(image_shape=[40, 32], steps=3, lr=0.05)],
         output=dict(quality=False))))          # scoring is tested in test_quality.py
     p = tmp_path / 'sw.yaml'
     p.write_text(yaml.safe_dump(dict(base='base.yaml', **spec)))
@@ -85,7 +85,7 @@ def test_local_sweep_resumes_and_records_failures(tmp_path, d2l, vgg_h5):
     assert [r['status'] for r in rows(out)] == [r['status'] for r in table]
     # Other overrides for the same folders: nothing stale is reused.
     logs.clear()
-    sweep.sweep(p, out, workers=2, threads=1, log=logs.append, extra_sets=['stages.0.epochs=2'])
+    sweep.sweep(p, out, workers=2, threads=1, log=logs.append, extra_sets=['stages.0.steps=2'])
     assert '4 runs, 0 already done, 4 to run' in logs[0]
     assert all(len(open(os.path.join(out, r['run'], 'losses.csv')).read().splitlines()) == 3
                for r in rows(out) if r['status'] == 'finished')

@@ -31,20 +31,21 @@ os.environ['MXNET_STORAGE_FALLBACK_LOG_VERBOSE'] = '0'
 sys.path.insert(0, {root!r})
 import gluon_nst
 import numpy as np
-from gluon_nst.dream import tiles
+from gluon_nst import imaging
 from gluon_nst.dream.engine import make_step
-from gluon_nst.dream.nets import DreamNet
 from gluon_nst.dream.objective import Objective
+from gluon_nst.models import features
 w, h, tile, margin, steps = {w}, {h}, {tile}, {margin}, {steps}
-net = DreamNet({network!r}, {layers!r}, {weights!r})
+net = features.load({network!r}, {layers!r}, path={weights!r})
 obj = Objective(net, 'mean_square')
 rng = np.random.RandomState(0)
 img = rng.uniform(0, 255, size=(h, w, 3)).astype(np.float32)
-norms = obj.norms(h, w)
+norms = obj.norms((w, h))
+crops = imaging.tiles((w, h), tile, margin) if imaging.needs_tiles((w, h), tile) else None
 grad_s = []
 def grad_fn(rgb):
     t = time.perf_counter()
-    v, g = tiles.gradient(obj, net.to_input(rgb), norms, tile, margin)
+    v, g = obj.gradient(net.to_input(rgb), norms, crops)
     grad_s.append(time.perf_counter() - t)
     return v, net.to_pixels(g)
 times = []
@@ -67,7 +68,7 @@ if {profile!r}:
             print('op %s %.3f' % (f[0], float(f[2]) / {steps}))
 print('median_step_s=%.4f' % statistics.median(times[2:]))
 print('median_grad_s=%.4f' % statistics.median(grad_s[2:]))
-print('flops %d' % net.forward_flops(h, w))
+print('flops %d' % net.forward_flops((w, h)))
 print('peak_rss_mb %.1f' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 '''
 
@@ -125,7 +126,7 @@ def configurations(args):
 
 
 def run(args):
-    from gluon_nst.dream.tiles import crop_pixels
+    from gluon_nst.imaging import crop_pixels, tiles
     from gluon_nst.runtime import cpu_count
     threads = args.threads or cpu_count()
     peak = measure_peak_gflops(threads)
@@ -141,7 +142,8 @@ def run(args):
                        median_grad_s=r['median_grad_s'], gflop_per_step=gflop,
                        gflops=gflop / r['median_step_s'],
                        peak_fraction=gflop / r['median_step_s'] / peak,
-                       crop_pixels_ratio=(crop_pixels(h, w, tile, margin) / (w * h)) if tile else 1.0,
+                       crop_pixels_ratio=(crop_pixels(tiles((w, h), tile, margin)) / (w * h))
+                       if tile else 1.0,
                        peak_rss_mb=r.get('peak_rss_mb', 0.0))
             if not tile and not onednn:
                 whole = row

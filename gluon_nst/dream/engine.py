@@ -13,22 +13,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import image_io, runtime
+from .. import image_io, imaging, methods, runtime
 from ..errors import UserError
+from ..models import features
 from . import octaves as oct_mod
-from . import tiles as tiles_mod
 from .schema import layers_for
 
-# Peak bytes per input pixel of one whole-image step (activations kept for the
-# backward, gradients, image buffers): GoogLeNet to inception_4c/output measured
-# 1.1 KB/pixel (peak RSS 519, 1153, 2179 MB at 512x384, 1024x768, 1536x1152; bench.py's
-# child), kept with a margin; VGG-19 from the style method's 4.6 KB/pixel.
-BYTES_PER_PIXEL = {'googlenet': 1400, 'vgg19': 5000}
+# Bytes per pixel of the image's own buffers (image, gradient, octave bases, detail),
+# beside the network's pass (features.Network.bytes_per_pixel).
+IMAGE_BYTES_PER_PIXEL = 40
 EPS = 1e-8
 
 
 @dataclass
-class Iterate:
+class Iterate(methods.Iterate):
     octave: int           # 1-based
     step: int             # 0-based within the octave
     height: int
@@ -37,7 +35,8 @@ class Iterate:
     grad_scale: float     # mean |g| or std of the gradient: what the step divided by
     seconds: float        # since the octave started
     image: object = None  # (H, W, 3) float RGB 0..255 at the octave's end (or save_every)
-    octave_end: bool = False
+    end: bool = False     # the octave's last step
+    PHASE, INDEX = 'octave', 'step'
 
 
 def make_step(img, grad_fn, step_size, normalize='mean_abs', jitter=0, clip=True, rng=None):
@@ -52,10 +51,11 @@ def make_step(img, grad_fn, step_size, normalize='mean_abs', jitter=0, clip=True
     return np.roll(np.roll(rolled, -ox, axis=1), -oy, axis=0), value, scale
 
 
-def octave_sizes(hw, oct_cfg):
+def octave_sizes(size, oct_cfg):
+    """(width, height) of each octave, in the order dreamt."""
     if oct_cfg['mode'] == 'pyramid':
-        return oct_mod.pyramid_sizes(hw, oct_cfg['n'], oct_cfg['scale'])
-    return oct_mod.power_sizes(hw, oct_cfg['powers'], oct_cfg['scale'])
+        return oct_mod.pyramid_sizes(size, oct_cfg['n'], oct_cfg['scale'])
+    return oct_mod.power_sizes(size, oct_cfg['powers'], oct_cfg['scale'])
 
 
 def dream(base, oct_cfg, steps, step_fn, save_every=0):
@@ -63,16 +63,16 @@ def dream(base, oct_cfg, steps, step_fn, save_every=0):
     grad_scale).  The last Iterate's image is the result (the cookbook's powers: back
     at the base size)."""
     base = np.asarray(base, dtype=np.float32)
-    sizes = octave_sizes(base.shape[:2], oct_cfg)
+    sizes = octave_sizes(base.shape[1::-1], oct_cfg)
     if oct_cfg['mode'] == 'pyramid':
         bases = oct_mod.pyramid(base, oct_cfg['n'], oct_cfg['scale'])[::-1]
         detail = np.zeros_like(bases[0])
     img = base
-    for k, hw in enumerate(sizes):
+    for k, size in enumerate(sizes):
         if oct_cfg['mode'] == 'pyramid':
             img = oct_mod.carry_detail(detail, bases[k])
         else:
-            img = oct_mod.resize(img, hw)
+            img = oct_mod.resize(img, size)
         start = time.perf_counter()
         for i in range(steps):
             img, value, scale = step_fn(img)
@@ -81,21 +81,19 @@ def dream(base, oct_cfg, steps, step_fn, save_every=0):
             if last or (save_every and (i + 1) % save_every == 0):
                 out = img
                 if last and k == len(sizes) - 1 and oct_cfg['mode'] == 'powers':
-                    out = oct_mod.resize(img, base.shape[:2])
-            yield Iterate(k + 1, i, hw[0], hw[1], value, scale, time.perf_counter() - start,
-                          image=out, octave_end=last)
+                    out = oct_mod.resize(img, base.shape[1::-1])
+            yield Iterate(k + 1, i, height=size[1], width=size[0], objective=value, grad_scale=scale,
+                          seconds=time.perf_counter() - start, image=out, end=last)
         if oct_cfg['mode'] == 'pyramid':
             detail = img - bases[k]
 
 
 def fit_longest(rgb, side):
     """RGB uint8 resized so its longest side is `side` (Pillow bilinear); None: as is."""
-    if not side or max(rgb.shape[:2]) == side:
+    size = imaging.fit_size(rgb.shape[1::-1], side)
+    if size == rgb.shape[1::-1]:
         return rgb
     from PIL import Image
-    h, w = rgb.shape[:2]
-    f = side / max(h, w)
-    size = (max(1, round(w * f)), max(1, round(h * f)))
     return np.asarray(Image.fromarray(rgb).resize(size, Image.BILINEAR))
 
 
@@ -111,20 +109,20 @@ class Session:
         self.onednn = os.environ.get('MXNET_MKLDNN_ENABLED', '1') != '0'
         import mxnet as mx
 
-        from .nets import DreamNet, resolve_layers
         self.ctx = runtime.context(cfg['device'])
-        self.layers = resolve_layers(cfg['network'], layers_for(cfg))
+        self.network = features.network(cfg['network'])
+        self.layers = self.network.resolve(layers_for(cfg))
         self.source = image_io.read_rgb(cfg['image'], 'image')
         self.input = fit_longest(self.source, cfg['longest_side'])
         self.guide = None
         if cfg['objective'] == 'guide':
             self.guide = fit_longest(image_io.read_rgb(cfg['guide_image'], 'guide image'),
                                      cfg['guide_longest_side'])
-        self.sizes = octave_sizes(self.input.shape[:2], cfg['octaves'])
+        self.sizes = octave_sizes(self.input.shape[1::-1], cfg['octaves'])
         self.tile, self.margin = cfg['tile_size'], cfg['tile_margin']
         self._check_sizes()
-        self.net = DreamNet(cfg['network'], self.layers, cfg['weights']['path'],
-                            cfg['weights']['source'], self.ctx)
+        self.net = features.load(cfg['network'], self.layers, path=cfg['weights']['path'],
+                                 source=cfg['weights']['source'], ctx=self.ctx)
         from .objective import Objective, guide_features
         guide = guide_features(self.net, self.guide) if self.guide is not None else None
         self.objective = Objective(self.net, cfg['objective'], cfg['layer_weights'], guide)
@@ -132,15 +130,14 @@ class Session:
         mx.random.seed(cfg['seed'])
 
     def _check_sizes(self):
-        cfg, oc = self.cfg, self.cfg['octaves']
-        from .nets import deepest, min_side
-        need = min_side(cfg['network'], self.layers)
-        h, w = self.input.shape[:2]
+        oc = self.cfg['octaves']
+        need = self.network.min_side(self.layers)
+        w, h = self.input.shape[1::-1]
         small = min(self.sizes, key=min)
         if min(small) < need:
             if oc['mode'] == 'pyramid':
                 fit = max(k for k in range(1, oc['n'] + 1)
-                          if min(oct_mod.pyramid_sizes((h, w), k, oc['scale'])[0]) >= need)
+                          if min(oct_mod.pyramid_sizes((w, h), k, oc['scale'])[0]) >= need)
                 factor = oc['scale'] ** (oc['n'] - 1)
                 what, fix = f"{oc['n']} octaves at scale {oc['scale']:g}", f'octaves.n: {fit}'
             else:
@@ -149,37 +146,33 @@ class Session:
                     'larger powers in octaves.powers'
             short = int(np.ceil(need * factor))
             raise UserError(f'image {w}x{h} is too small for {what}: the smallest octave would be '
-                            f'{small[1]}x{small[0]}, below the {need} pixels a side that '
-                            f'{deepest(cfg["network"], self.layers)} needs; use an image whose '
+                            f'{small[0]}x{small[1]}, below the {need} pixels a side that '
+                            f'{self.network.deepest(self.layers)} needs; use an image whose '
                             f'shorter side is at least {short} pixels (longest_side), or {fix}')
         big = max(self.sizes, key=lambda s: s[0] * s[1])
-        if self.ctx.device_type != 'cpu':
-            return
-        avail = runtime.available_memory_bytes()
-        per_px = BYTES_PER_PIXEL[cfg['network']]
+        per_pixel = self.network.bytes_per_pixel
         if self.tile:
-            crops = tiles_mod.tiles(big[0], big[1], self.tile, self.margin)
-            pixels = max((c[1] - c[0]) * (c[3] - c[2]) for _, c in crops)
+            pixels = imaging.largest_crop_pixels(imaging.tiles(big, self.tile, self.margin))
+            what, fix = f'in tiles of {self.tile}', 'use a smaller tile_size'
         else:
             pixels = big[0] * big[1]
-        need_bytes = per_px * pixels + 40 * big[0] * big[1]     # + the image's own buffers
-        if avail and need_bytes > avail:
-            if self.tile:
-                fix = 'use a smaller tile_size'
-            else:
-                fit = int((0.8 * avail / per_px) ** 0.5) // 64 * 64
-                fix = f'set tile_size (e.g. tile_size: {max(256, min(1024, fit))})'
-            raise UserError(f'the largest octave ({big[1]}x{big[0]}) needs about '
-                            f'{need_bytes / 2**30:.1f} GiB for a whole-image gradient but '
-                            f'{avail / 2**30:.1f} GiB is free: {fix}')
+            what = 'as one whole-image gradient'
 
-    def grad_fn(self, hw):
-        """rgb -> (objective, gradient in pixels) at size hw, in tiles if configured."""
-        norms = self.objective.norms(*hw)
+            def fix(avail):
+                side = imaging.tile_for_memory(avail, per_pixel, 0.8, 64, 256)
+                return f'set tile_size (e.g. tile_size: {side})'
+        imaging.check_memory(f'the largest octave ({big[0]}x{big[1]}) {what}',
+                             per_pixel * pixels + IMAGE_BYTES_PER_PIXEL * big[0] * big[1], fix, self.ctx)
+
+    def grad_fn(self, size):
+        """rgb -> (objective, gradient in pixels) at size (width, height), in tiles if
+        configured."""
+        norms = self.objective.norms(size)
+        crops = imaging.tiles(size, self.tile, self.margin) if imaging.needs_tiles(size, self.tile) \
+            else None
 
         def fn(rgb):
-            value, g = tiles_mod.gradient(self.objective, self.net.to_input(rgb), norms,
-                                          self.tile, self.margin)
+            value, g = self.objective.gradient(self.net.to_input(rgb), norms, crops)
             return value, self.net.to_pixels(g)
         return fn
 
@@ -187,10 +180,10 @@ class Session:
         cfg, cache = self.cfg, {}
 
         def fn(img):
-            hw = img.shape[:2]
-            if hw not in cache:
-                cache[hw] = self.grad_fn(hw)
-            return make_step(img, cache[hw], cfg['step_size'], cfg['normalize'], cfg['jitter'],
+            size = img.shape[1::-1]
+            if size not in cache:
+                cache[size] = self.grad_fn(size)
+            return make_step(img, cache[size], cfg['step_size'], cfg['normalize'], cfg['jitter'],
                              cfg['clip'], self.rng)
         return fn
 

@@ -10,18 +10,23 @@ objective and their gradients share one scale:
 """
 import numpy as np
 
+from ..imaging import gradient_in_tiles
+
 
 class Objective:
+    """net: a `models.features.FeatureNet`; kind: mean, mean_square or guide; weights: one
+    per layer; guide_features: from `guide_features` (kind guide)."""
+
     def __init__(self, net, kind, weights=None, guide_features=None):
         self.net, self.kind = net, kind
         self.weights = list(weights) if weights is not None else [1.0] * len(net.layers)
         self.guide = guide_features          # per layer: (n, C, 1, 1) NDArray, or None
 
-    def norms(self, height, width):
-        """Per-layer divisors for an (height, width) image."""
+    def norms(self, size):
+        """Per-layer divisors for an image of size (width, height)."""
         out = []
         for layer in self.net.layers:
-            h, w = self.net.feature_hw(layer, height, width)
+            w, h = self.net.feature_size(layer, size)
             c = 1 if self.kind == 'guide' else self.net.channels(layer)
             out.append(float(c * h * w))
         return out
@@ -66,11 +71,23 @@ class Objective:
                     value += float(t[:, :, y0:y1, x0:x1].sum().asscalar()) * w / n
         return value, x.grad.asnumpy()
 
+    def gradient(self, x_in, norms, crops=None):
+        """(value, gradient) for the network input x_in (1, 3, H, W) numpy, at once or in
+        `crops` ([(tile box, crop box)] from `imaging.tiles`)."""
+        if not crops:
+            return self.value_and_grad(x_in, norms)
+        grad = np.empty_like(x_in)
+
+        def crop_gradient(k, box, core):
+            cy0, cy1, cx0, cx1 = box
+            return self.value_and_grad(x_in[:, :, cy0:cy1, cx0:cx1], norms, core=core)
+        return sum(gradient_in_tiles(crop_gradient, grad, crops)), grad
+
 
 def guide_features(net, rgb):
     """Per layer, the guide image's features as (positions, C, 1, 1) NDArray (1x1 filters)."""
     import mxnet as mx
-    feats = net(mx.nd.array(net.to_input(np.asarray(rgb, dtype=np.float32)), ctx=net.ctx))
+    feats = net(net.to_input(np.asarray(rgb, dtype=np.float32)))
     out = []
     for f in feats:
         a = f.asnumpy()[0]                                       # (C, h, w)

@@ -29,7 +29,8 @@ def photos():
 
 
 def main(argv=None):
-    import gluon_nst  # noqa: F401  (threads before MXNet)
+    from gluon_nst import runtime
+    runtime.configure_threads()           # before MXNet is imported
     from gluon_nst.models import googlenet
     ap = argparse.ArgumentParser(prog='python -m gluon_nst.dream.proof')
     ap.add_argument('--weights', default=os.path.join(SHARED, 'weights'))

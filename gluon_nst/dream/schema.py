@@ -72,9 +72,9 @@ def layers_for(cfg):
 
 def check(cfg):
     """Checks across keys, after each key passed its own (before any file is read)."""
-    from .nets import resolve_layers
+    from ..models.features import network
     try:
-        layers = resolve_layers(cfg['network'], layers_for(cfg))
+        layers = network(cfg['network']).resolve(layers_for(cfg))
     except UserError as e:
         raise UserError(f"config key 'layers': {e}") from None
     w = cfg['layer_weights']

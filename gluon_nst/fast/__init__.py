@@ -3,9 +3,10 @@
 The `fast` method: one forward pass per content image through
 `gluon_nst.models.magenta` (ONNX Runtime), for one image or a folder / glob of
 them.  A style vector per style image (blended by weights), interpolated with
-each content image's own vector for `strength` < 1.  losses.csv has a timing
-row per image; in folder mode each result is `<name>_styled.png` in the run
-folder, and an image that cannot be read is reported and skipped.
+each content image's own vector for `strength` < 1 (`engine`; `strength: auto`
+searches the strength per image).  losses.csv has a row per image (strength,
+content measure, timing); in folder mode each result is `<name>_styled.png` in
+the run folder, and an image that cannot be read is reported and skipped.
 """
 import glob
 import os
@@ -14,10 +15,11 @@ import time
 
 from ..errors import RunFailed, UserError
 from ..methods import Job, Method
-from . import schema
+from . import engine, schema
+from .engine import stylize  # noqa: F401  (the public array API: gluon_nst.fast.stylize)
 
-COLUMNS = ['batch', 'index', 'file', 'width', 'height', 'read_s', 'predict_s', 'transform_s',
-           'seconds', 'status']
+COLUMNS = ['batch', 'index', 'file', 'width', 'height', 'strength', 'content_measure', 'read_s',
+           'predict_s', 'transform_s', 'seconds', 'status']
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm',
                     '.pgm')
 RESULT_SUFFIX = '_styled.png'
@@ -72,28 +74,28 @@ class FastJob(Job):
         self.first = None
         if self.mode == 'file':
             self.first = read_rgb(self.files[0], 'content image')
-            magenta.check_memory(*magenta.fit_size(*self.first.shape[:2], cfg['longest_side']),
+            magenta.check_memory(*engine.fit_size(*self.first.shape[:2], cfg['longest_side']),
                                  f'content image {self.files[0]}')
         # ONNX Runtime takes the config's count even where MXNet was imported first
         # (configure_threads then reports MXNet's, which does not run here).
         self.threads = cfg['threads'] or runtime.configure_threads(cfg['threads'])
         device = 'cpu' if cfg['device'] == 'auto' else cfg['device']
-        self.model = magenta.load(cfg['weights']['path'], self.threads, device)
+        self.model = magenta.load(cfg['weights']['path'], self.threads, device, cfg['precision'])
         self.device = 'gpu' if 'CUDAExecutionProvider' in self.model.providers else 'cpu'
         self.total_work = len(self.files)
         self.content, self.skipped, self.written, self.timing = None, [], [], {}
+        self.strengths = []            # (file, strength used, auto search info) per image
         self.thumbnails = []           # folder mode: the first results, for the sheet
 
     def _style_vector(self):
-        from ..models import magenta
         t = time.perf_counter()
         vectors = [self.model.style_vector(s, self.cfg['style_fit']) for s in self.styles]
-        vector = magenta.blend(vectors, self.cfg['blend']['weights'])
+        vector = engine.blend(vectors, self.cfg['style_blend_weights'])
         self.timing['style_vectors_s'] = round(time.perf_counter() - t, 4)
         return vector
 
     def steps(self):
-        from ..image_io import read_rgb
+        from ..image_io import read_rgb, to_uint8
         from ..models import magenta
         from ..run import Step
         cfg, n, start = self.cfg, len(self.files), time.perf_counter()
@@ -101,50 +103,62 @@ class FastJob(Job):
         folder = self.mode != 'file'
         for i, (path, name) in enumerate(zip(self.files, self.names)):
             row = dict(batch=1, index=i, file=os.path.basename(path), width='', height='',
-                       read_s='', predict_s='', transform_s='', seconds='', status='ok')
+                       strength='', content_measure='', read_s='', predict_s='', transform_s='',
+                       seconds='', status='ok')
             desc = f'image {i + 1}/{n} {os.path.basename(path)}'
             t = time.perf_counter()
             try:
                 content = self.first
                 if content is None:
                     content = read_rgb(path, 'content image')
-                    magenta.check_memory(*magenta.fit_size(*content.shape[:2], cfg['longest_side']),
+                    magenta.check_memory(*engine.fit_size(*content.shape[:2], cfg['longest_side']),
                                          f'content image {path}')
             except UserError as e:
                 yield self._skip(row, i, n, path, desc, e, start)
                 continue
             read_s = time.perf_counter() - t
-            t = time.perf_counter()
-            v = vector
-            if cfg['strength'] != 1.0:
-                v = magenta.interpolate(vector, self.model.style_vector(content, cfg['style_fit']),
-                                        cfg['strength'])
-            predict_s = time.perf_counter() - t
-            w, h = magenta.fit_size(*content.shape[:2], cfg['longest_side'])
-            x = magenta.resize(content, w, h)
-            t = time.perf_counter()
+            w, h = engine.fit_size(*content.shape[:2], cfg['longest_side'])
             try:
-                result = magenta.to_uint8(self.model.transform(x, v))
+                result, info = engine.stylize_vector(self.model, content, vector, cfg['strength'],
+                                                     (w, h), cfg['style_fit'], cfg['auto_threshold'])
             except RunFailed as e:
                 if not folder:
                     raise
                 yield self._skip(row, i, n, path, desc, e, start)      # the others still run
                 continue
-            transform_s = time.perf_counter() - t
+            transform_s = info['transform_s']
             seconds = time.perf_counter() - start
-            row.update(width=w, height=h, read_s=f'{read_s:.4f}', predict_s=f'{predict_s:.4f}',
-                       transform_s=f'{transform_s:.4f}', seconds=f'{seconds:.3f}')
+            kept = engine.content_correlation(result, content)
+            row.update(width=w, height=h, strength=f"{info['strength']:.4g}",
+                       content_measure=f'{kept:.4f}', read_s=f'{read_s:.4f}',
+                       predict_s=f"{info['predict_s']:.4f}", transform_s=f'{transform_s:.4f}',
+                       seconds=f'{seconds:.3f}')
+            self.strengths.append(dict(file=os.path.basename(path), strength=info['strength'],
+                                       content_measure=round(kept, 4)))
+            if 'auto_measure' in info:
+                self.strengths[-1].update(auto_measure=info['auto_measure'],
+                                          auto_tried=info['auto_tried'])
+                _report(self._auto_line(path, info, kept))
             self.content = content
             self.written.append(name if folder else 'result.png')
             if folder and len(self.thumbnails) < SHEET_RESULTS:
-                tw, th = magenta.fit_size(h, w, THUMBNAIL_SIDE)
-                self.thumbnails.append((name, magenta.to_uint8(magenta.resize(result, tw, th))))
+                tw, th = engine.fit_size(h, w, THUMBNAIL_SIDE)
+                self.thumbnails.append((name, to_uint8(magenta.resize(result, tw, th))))
             yield Step(row, 1, i, seconds, desc=desc, text=f'{w}x{h} {transform_s:.2f} s',
                        log=True, image=result, save_as=(name,) if folder else (),
                        phase_end=i == n - 1)
         if not self.written:
             raise RunFailed(f'no content image could be read ({len(self.skipped)} skipped: '
                             'see record.json)')
+
+    def _auto_line(self, path, info, kept):
+        threshold, name = self.cfg['auto_threshold'], os.path.basename(path)
+        if info['auto_measure'] < threshold:
+            return (f"{name}: strength auto -> 0: the content measure stays below {threshold:g} "
+                    f"even at 0 ({info['auto_measure']:.2f}); lower auto_threshold")
+        return (f"{name}: strength auto -> {info['strength']:.3g} (content measure "
+                f"{info['auto_measure']:.2f} >= {threshold:g} on the small copy, {kept:.2f} on "
+                'the result)')
 
     def _skip(self, row, i, n, path, desc, error, start):
         from ..run import Step
@@ -156,15 +170,16 @@ class FastJob(Job):
 
     def record(self):
         c = self.cfg
-        weights = c['blend']['weights'] or [1.0] * len(self.style_paths)
+        weights = c['style_blend_weights'] or [1.0] * len(self.style_paths)
         total = sum(weights)
         return dict(model=self.model.record,
                     content=dict(path=c['content_image'], mode=self.mode, images=len(self.files),
                                  written=len(self.written), skipped=self.skipped),
                     styles=[dict(path=p, weight=round(w / total, 6))
                             for p, w in zip(self.style_paths, weights)],
-                    strength=c['strength'], longest_side=c['longest_side'],
-                    style_fit=c['style_fit'], timing=self.timing)
+                    strength=c['strength'], auto_threshold=c['auto_threshold'],
+                    strengths=self.strengths, precision=c['precision'],
+                    longest_side=c['longest_side'], style_fit=c['style_fit'], timing=self.timing)
 
     def quality(self, result):
         """record.json's `quality` (gluon_nst/quality.py), as the style method's; one
@@ -172,11 +187,11 @@ class FastJob(Job):
         if self.mode != 'file' or self.content is None:
             return None
         from ..quality import for_run
-        return for_run(result, self.content, self.styles, self.cfg['blend']['weights'],
+        return for_run(result, self.content, self.styles, self.cfg['style_blend_weights'],
                        self.cfg['weights']['path'])
 
     def sheet(self, result, status):
-        weights = self.cfg['blend']['weights']
+        weights = self.cfg['style_blend_weights']
         if self.thumbnails:             # folder mode: style(s) | the first results
             images = list(self.styles) + [t for _, t in self.thumbnails]
             titles = [f'style {k + 1}' if len(self.styles) > 1 else 'style'
@@ -188,9 +203,10 @@ class FastJob(Job):
             images.append(s)
             titles.append('style' if len(self.styles) == 1 else
                           f'style {k + 1}' + (f' ({weights[k]:g})' if weights else ''))
-        strength = self.cfg['strength']
-        return images + [result], titles + [status + (f' (strength {strength:g})'
-                                                      if strength != 1 else '')]
+        strength = self.strengths[-1]['strength'] if self.strengths else self.cfg['strength']
+        auto = ' auto' if self.cfg['strength'] == schema.AUTO else ''
+        return images + [result], titles + [status + (f' (strength{auto} {strength:.2g})'
+                                                      if strength != 1 or auto else '')]
 
     def plot(self, rows, path, title):
         from ..plots import loss_curves
@@ -210,9 +226,3 @@ METHOD = Method(
     name='fast', schema=schema.SCHEMA, check=schema.check, job=FastJob, columns=COLUMNS,
     summary=['transform_s', 'seconds'], curve='transform_s', phase_column='batch',
     output_patterns=('*' + RESULT_SUFFIX,))
-
-
-def stylize(*args, **kwargs):
-    """See gluon_nst.models.magenta.stylize."""
-    from ..models.magenta import stylize as _stylize
-    return _stylize(*args, **kwargs)

@@ -20,6 +20,7 @@ import os
 import sys
 
 from ..benchmark import measure_peak_gflops, parse_size, run_child
+from .schema import SCHEMA
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.environ.get('GLUON_NST_SHARED', os.path.join(ROOT, '..', 'shared'))
@@ -35,7 +36,7 @@ from gluon_nst.image_io import read_rgb
 from gluon_nst.models import magenta
 w, h, repeats = {w}, {h}, {repeats}
 t = time.perf_counter()
-m = magenta.load({weights!r}, {threads})
+m = magenta.load({weights!r}, {threads}, precision={precision!r})
 load_s = time.perf_counter() - t
 content = magenta.resize(read_rgb({content!r}), w, h)
 style = read_rgb({style!r})
@@ -73,7 +74,8 @@ def _value(text, key):
 
 def measure(args, w, h, threads):
     code = CHILD.format(root=ROOT, w=w, h=h, repeats=args.repeats, threads=threads,
-                        weights=args.weights, content=args.content, style=args.style)
+                        weights=args.weights, content=args.content, style=args.style,
+                        precision=args.precision)
     r = run_child(code, threads, timeout=1800)
     loaded = [float(x.split()[1]) for x in r['text'].splitlines() if x.startswith('loaded_rss_mb')]
     return dict(width=w, height=h, seconds_per_image=r['median_step_s'],
@@ -112,6 +114,8 @@ def main(argv=None):
                     help='folder holding magenta/ (default: ../shared/weights)')
     ap.add_argument('--content', default=os.path.join(SHARED, 'd2l', 'rainier.jpg'))
     ap.add_argument('--style', default=os.path.join(SHARED, 'd2l', 'autumn_oak.jpg'))
+    ap.add_argument('--precision', choices=SCHEMA['precision'].choices, default=SCHEMA['precision'].default,
+                    help='the transformer\'s activations (default: the method\'s)')
     ap.add_argument('--gatys', action='store_true',
                     help='also time the D2L recipe (Gatys) for each size via `bench style` (slow)')
     ap.add_argument('--gatys-steps', type=int, default=3, help='timed style steps per stage size')
@@ -125,7 +129,7 @@ def main(argv=None):
     threads = args.threads or cpu_count()
     sizes = [parse_size(s) for s in args.sizes.split(',')]
     peak = None if args.no_peak else measure_peak_gflops(threads)
-    report = dict(machine_peak_gflops=peak, threads=threads,
+    report = dict(machine_peak_gflops=peak, threads=threads, precision=args.precision,
                   results=[measure(args, w, h, threads) for w, h in sizes])
     if args.gatys:
         recipe = gatys(args, sizes, threads)
@@ -138,7 +142,7 @@ def main(argv=None):
         return
     if peak is not None:
         print(f'machine fp32 peak (sgemm, {threads} threads): {peak:.1f} GFLOP/s')
-    print(f'onnxruntime threads: {threads}')
+    print(f'onnxruntime threads: {threads}, {args.precision} activations')
     head = (f'{"size":>10s} {"s/image":>8s} {"MP/s":>6s} {"style vec s":>11s} {"peak RSS MB":>12s}'
             + (f' {"D2L recipe s":>13s} {"speed-up":>9s}' if args.gatys else ''))
     print(head)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import UserError
 from . import store
+from .features import Network
 
 MEAN_BGR = (104.0, 117.0, 123.0)
 CLASSIFY_SIDE = 224
@@ -382,3 +383,51 @@ def classify(net, rgb, top=5, ctx=None):
     p = net(mx.nd.array(to_input(rgb, CLASSIFY_SIDE), ctx=ctx or mx.cpu())).asnumpy()[0]
     order = np.argsort(-p)[:top]
     return [(int(i), float(p[i])) for i in order]
+
+
+class GoogLeNetFeatures(Network):
+    """GoogLeNet's blobs with a spatial map (up to inception_5b/output) as a feature
+    network; input in its own Caffe convention (BGR 0..255 minus MEAN_BGR)."""
+
+    name = 'googlenet'
+    # To inception_4c/output measured 1.1 KB/pixel (peak RSS 519, 1153, 2179 MB at
+    # 512x384, 1024x768, 1536x1152; gluon-nst bench dream), kept with a margin.
+    bytes_per_pixel = 1400
+
+    def resolve(self, layers):
+        out = []
+        for n in layers:
+            b = blob_name(n)
+            if b not in DREAM_BLOBS:
+                raise UserError(f"layer {n!r} has no spatial map to dream on: use a blob up to "
+                                'inception_5b/output (e.g. inception_4c/output)')
+            out.append(b)
+        return out
+
+    def stride(self, layer):
+        return BLOB_STRIDES[blob_name(layer)]
+
+    def channels(self, layer):
+        return BLOB_CHANNELS[blob_name(layer)]
+
+    def feature_size(self, layer, size):
+        h, w = blob_hw(blob_name(layer), size[1], size[0])
+        return w, h
+
+    def forward_flops(self, layers, size):
+        return forward_flops(size[1], size[0], max(self.resolve(layers), key=BLOB_NAMES.index))
+
+    def input_affine(self, convention):
+        if convention not in (None, 'googlenet'):
+            raise UserError(f'GoogLeNet takes its own Caffe input convention, not {convention!r}')
+        return (2, 1, 0), (255.0, 255.0, 255.0), tuple(-m for m in MEAN_BGR)
+
+    def build(self, layers, *, path, source, convention, pooling, ctx):
+        if pooling != 'max':
+            raise UserError(f"GoogLeNet's pooling is its own: pooling {pooling!r} applies to VGG-19 only")
+        self.input_affine(convention)
+        block, record = get_model(outputs=layers, path=path, ctx=ctx)
+        return (lambda: block), record, 'googlenet'
+
+
+FEATURES = GoogLeNetFeatures()

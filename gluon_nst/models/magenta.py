@@ -9,9 +9,14 @@ transformer), as ONNX files checked by sha256 through the model store:
   convolutional: the graph's input and output H, W are made symbolic in memory
   when it is loaded (the shared file is never edited), so it runs at any size.
 
-Style strength and blends work on style vectors (Magenta's own way): a blend is
-the weighted mean of the styles' vectors, and strength s gives
-s * style + (1 - s) * (the content image's own vector).
+The transformer's activations are int8 in the file (QuantizeLinear /
+DequantizeLinear pairs between its layers); `precision='float'` replaces those
+pairs by Identity in memory, so activations stay float32 while the weights keep
+their dequantise step (the same int8 weights, float arithmetic between layers).
+The predictor is always run as shipped (there is no float reference for it).
+
+The stylisation itself (blends, strength, automatic strength, sizes) is the fast
+method's, in `gluon_nst.fast.stylize`; this module is only the network.
 
 Why ONNX Runtime and not MXNet's importer: MXNet 1.9's
 `mx.contrib.onnx.import_model` stops on both files (KeyError on initializers
@@ -19,8 +24,8 @@ that are not also graph inputs, as ONNX IR >= 4 allows; with those added,
 "Operator DequantizeLinear not implemented": it has no QuantizeLinear,
 DequantizeLinear or Resize translation), and `mx.onnx` in 1.9 only exports.
 
-Entry points: `load()` (cached per files and threads), `Magenta.style_vector`,
-`Magenta.transform`, `blend`, `interpolate`, and `stylize()` for a uint8 image.
+Entry points: `load()` (cached per files, threads, device and precision),
+`Magenta.style_vector`, `Magenta.transform`, `get_model()`.
 """
 import os
 import time
@@ -34,6 +39,7 @@ STYLE_SIZE = 256        # the predictor's input side, as the model was trained
 MULTIPLE = 4            # the transformer halves twice and doubles twice
 VECTOR_SIZE = 100
 STYLE_FITS = ('crop', 'stretch')
+PRECISIONS = ('float', 'int8')      # the transformer's activations
 # Measured peak RSS (gluon-nst bench fast): ~170 MB at 384x384, ~840 MB at 1920x1080.
 BYTES_PER_PIXEL = 350          # ONNX Runtime's activations per content pixel
 BASE_BYTES = 200 * 2 ** 20     # Python, the runtime and both networks
@@ -71,13 +77,16 @@ def model_file(part, path=None):
     return store.weights_file(FILES[part], path)
 
 
-def symbolic_transformer(model_path):
-    """The transformer's ONNX graph with the content input's and the output's H, W symbolic.
+def symbolic_transformer(model_path, precision='int8'):
+    """The transformer's ONNX graph with the content input's and the output's H, W symbolic,
+    and with float activations for precision 'float' (`float_activations`).
 
     Returns the serialised model.  Only the declared shapes change; the nodes do not
     (its Resize nodes scale by factors, its convolutions do not depend on the size)."""
     import onnx
     model = onnx.load(model_path)
+    if precision == 'float':
+        float_activations(model.graph)
     for value in (model.graph.input[0], model.graph.output[0]):
         dims = value.type.tensor_type.shape.dim
         if len(dims) != 4 or dims[3].dim_value != 3:
@@ -88,6 +97,32 @@ def symbolic_transformer(model_path):
             dim.dim_param = name
     del model.graph.value_info[:]       # inner shapes inferred at 384x384 would be wrong
     return model.SerializeToString()
+
+
+def float_activations(graph):
+    """Make an int8-quantised graph's activations float: each QuantizeLinear of an activation,
+    and each DequantizeLinear reading its int8 result (directly or through a Reshape or
+    Transpose), becomes Identity.  DequantizeLinear of a stored int8 weight is kept, so the
+    weights are the file's.  Edits `graph` in place; returns the number of nodes changed."""
+    int8 = set()                 # activation tensors that hold int8 in the file
+    changed = 0
+    for node in graph.node:      # the nodes are in topological order
+        if node.op_type == 'QuantizeLinear':
+            int8.add(node.output[0])
+        elif node.op_type in ('Reshape', 'Transpose') and node.input[0] in int8:
+            int8.add(node.output[0])
+            continue
+        elif not (node.op_type == 'DequantizeLinear' and node.input[0] in int8):
+            continue
+        del node.input[1:]
+        del node.attribute[:]
+        node.op_type = 'Identity'
+        changed += 1
+    used = {name for node in graph.node for name in node.input}
+    unused = [t for t in graph.initializer if t.name not in used]     # the scales and zero points
+    for t in unused:
+        graph.initializer.remove(t)
+    return changed
 
 
 def _onnx_version():
@@ -116,7 +151,9 @@ def _providers(ort, device):
 class Magenta:
     """The two sessions, and the forward functions on numpy arrays."""
 
-    def __init__(self, path=None, threads=0, device='cpu'):
+    def __init__(self, path=None, threads=0, device='cpu', precision='int8'):
+        if precision not in PRECISIONS:
+            raise UserError(f'precision {precision!r}: use one of {", ".join(PRECISIONS)}')
         ort = _onnxruntime()
         self.threads = resolve_threads(threads)
         (pred_path, found), (trans_path, _) = model_file('predictor', path), model_file('transformer', path)
@@ -127,8 +164,8 @@ class Magenta:
         t = time.perf_counter()
         try:
             self.predictor = ort.InferenceSession(pred_path, options, providers=providers)
-            self.transformer = ort.InferenceSession(symbolic_transformer(trans_path), options,
-                                                    providers=providers)
+            self.transformer = ort.InferenceSession(symbolic_transformer(trans_path, precision),
+                                                    options, providers=providers)
         except Exception as e:        # hash-checked, so this is the runtime, not the file
             raise UserError(f'ONNX Runtime {ort.__version__} cannot load the Magenta models '
                             f'({e.__class__.__name__}: {str(e)[:200]}); install the pinned '
@@ -137,8 +174,10 @@ class Magenta:
         self.style_input = self.predictor.get_inputs()[0].name
         self.content_input, self.vector_input = [i.name for i in self.transformer.get_inputs()]
         self.providers = self.transformer.get_providers()
+        self.precision = precision
         self.record = dict(
             network='magenta arbitrary image stylization (Ghiasi et al. 2017), distilled int8',
+            activations=precision,
             files={part: dict(file=os.path.abspath(p), sha256=FILES[part]['hash'],
                               description=FILES[part]['description'])
                    for part, p in (('predictor', pred_path), ('transformer', trans_path))},
@@ -181,18 +220,20 @@ class Magenta:
 _LOADED = {}
 
 
-def load(path=None, threads=0, device='cpu'):
-    """The verified, loaded model (one per weights path, thread count and device)."""
+def load(path=None, threads=0, device='cpu', precision='int8'):
+    """The verified, loaded model (one per weights path, thread count, device and precision).
+
+    precision: the transformer's activations, 'int8' (the file's) or 'float'."""
     key = (os.path.abspath(path) if path else None, os.environ.get(store.ENV_WEIGHTS),
-           resolve_threads(threads), device)
+           resolve_threads(threads), device, precision)
     if key not in _LOADED:
-        _LOADED[key] = Magenta(path, threads, device)
+        _LOADED[key] = Magenta(path, threads, device, precision)
     return _LOADED[key]
 
 
-def get_model(path=None, threads=0, device='cpu'):
+def get_model(path=None, threads=0, device='cpu', precision='int8'):
     """The registry's entry point: (model, record)."""
-    m = load(path, threads, device)
+    m = load(path, threads, device, precision)
     return m, m.record
 
 
@@ -224,15 +265,6 @@ def square_image(rgb, side, fit='crop'):
     return resize(a, side, side)
 
 
-def fit_size(height, width, longest_side=None):
-    """(width, height) with the longest side `longest_side` (None: unchanged), aspect kept."""
-    if not longest_side:
-        return width, height
-    if width >= height:
-        return int(longest_side), max(1, round(height * longest_side / width))
-    return max(1, round(width * longest_side / height)), int(longest_side)
-
-
 def check_memory(width, height, what='content image'):
     """UserError when a (width, height) pass would not fit in the free memory."""
     from ..runtime import available_memory_bytes
@@ -240,54 +272,3 @@ def check_memory(width, height, what='content image'):
     if avail and need > avail:
         raise UserError(f'{what} at {width}x{height} needs about {need / 2 ** 30:.1f} GiB but '
                         f'{avail / 2 ** 30:.1f} GiB is free: set longest_side to a smaller size')
-
-
-def blend(vectors, weights=None):
-    """Weighted mean of style vectors (weights >= 0, normalised to sum 1)."""
-    vectors = [np.asarray(v, np.float32).reshape(VECTOR_SIZE) for v in vectors]
-    if not vectors:
-        raise UserError('blend: give at least one style')
-    if weights is None:
-        weights = [1.0] * len(vectors)
-    weights = np.asarray(weights, np.float64)
-    if len(weights) != len(vectors):
-        raise UserError(f'blend: {len(weights)} weights for {len(vectors)} styles; give one '
-                        'weight per style')
-    if (weights < 0).any() or not np.isfinite(weights).all() or weights.sum() <= 0:
-        raise UserError(f'blend: weights {weights.tolist()} must be >= 0 with a positive sum')
-    weights = weights / weights.sum()
-    return np.tensordot(weights, np.stack(vectors), axes=1).astype(np.float32)
-
-
-def interpolate(style_vector, content_vector, strength):
-    """strength 1: the style; 0: the content image's own style vector."""
-    if not 0.0 <= strength <= 1.0:
-        raise UserError(f'strength {strength}: give a value in [0, 1]')
-    return (strength * np.asarray(style_vector, np.float32)
-            + (1.0 - strength) * np.asarray(content_vector, np.float32)).astype(np.float32)
-
-
-def to_uint8(rgb01):
-    return np.clip(np.round(np.asarray(rgb01) * 255.0), 0, 255).astype(np.uint8)
-
-
-def stylize(content_rgb, style_rgbs, weights=None, strength=1.0, longest_side=None,
-            style_fit='crop', path=None, threads=0, model=None, size=None):
-    """Stylise one image in one forward pass: (H', W', 3) uint8.
-
-    content_rgb: (H, W, 3) uint8 (or float 0..1); style_rgbs: one such image or a
-    list (blended with `weights`, default equal); strength in [0, 1];
-    longest_side: resize the content first (None: its own size); size: (width,
-    height) exactly instead (e.g. a style stage's shape).  `path`: the weights (a
-    folder holding magenta/ or the files); `model`: a loaded Magenta."""
-    if not 0.0 <= strength <= 1.0:          # before any work
-        raise UserError(f'strength {strength}: give a value in [0, 1]')
-    m = model or load(path, threads)
-    if isinstance(style_rgbs, np.ndarray) and style_rgbs.ndim == 3:
-        style_rgbs = [style_rgbs]
-    vector = blend([m.style_vector(s, style_fit) for s in style_rgbs], weights)
-    if strength != 1.0:
-        vector = interpolate(vector, m.style_vector(content_rgb, style_fit), strength)
-    h, w = np.asarray(content_rgb).shape[:2]
-    width, height = size or fit_size(h, w, longest_side)
-    return to_uint8(m.transform(resize(content_rgb, width, height), vector))

@@ -1,15 +1,13 @@
 """SRCNN (Dong et al., ECCV 2014 / TPAMI 2016): patch extraction (9x9, 64),
 non-linear mapping (1x1, 32), reconstruction (5x5) with ReLU between, on a
-bicubic-enlarged image.  Fully convolutional, so `upscale` runs a whole image
-at once (no patch loop).
+bicubic-enlarged image.
 
-Here so that any method can enlarge an image with a trained SRCNN (the style
-method's coarse-to-fine hand-over) without importing the sr package.
+The network alone: build, parameters (load, save, find a trained model).  Enlarging
+an image with it is `gluon_nst.sr.upscale` (the srcnn method's), which the style
+method's coarse-to-fine hand-over uses too.
 """
 import json
 import os
-
-import numpy as np
 
 from ..errors import UserError
 
@@ -21,73 +19,6 @@ PARAMS_FILE, META_FILE = 'best.params', 'best.json'
 # Models trained by our code and shipped in the package (scale -> file stem).
 PACKAGED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'sr',
                             'trained')
-
-
-# MATLAB rgb2ycbcr (ITU-R BT.601, studio swing) on 0..255 values.
-_YCBCR = np.array([[65.481, 128.553, 24.966],
-                   [-37.797, -74.203, 112.0],
-                   [112.0, -93.786, -18.214]]) / 255.0
-_YCBCR_OFFSET = np.array([16.0, 128.0, 128.0])
-
-
-def rgb2ycbcr(rgb):
-    """(H, W, 3) uint8 RGB -> (H, W, 3) float64 YCbCr in 0..255, as MATLAB's rgb2ycbcr
-    before its rounding to uint8 (round the result for MATLAB's uint8 output)."""
-    rgb = np.asarray(rgb, dtype=np.float64)
-    return rgb @ _YCBCR.T + _YCBCR_OFFSET
-
-
-def ycbcr2rgb(ycc):
-    """Inverse of rgb2ycbcr on float 0..255 values; returns float RGB (unclipped)."""
-    return (np.asarray(ycc, dtype=np.float64) - _YCBCR_OFFSET) @ np.linalg.inv(_YCBCR).T
-
-
-def _cubic(x):
-    ax = np.abs(x)
-    ax2, ax3 = ax * ax, ax * ax * ax
-    return ((1.5 * ax3 - 2.5 * ax2 + 1) * (ax <= 1)
-            + (-0.5 * ax3 + 2.5 * ax2 - 4 * ax + 2) * ((ax > 1) & (ax <= 2)))
-
-
-def resize_matrix(in_len, out_len, scale, antialias=True):
-    """(out_len, in_len) weights of MATLAB's bicubic imresize along one axis
-    (contributions(): widened kernel when shrinking, symmetric border)."""
-    kernel_width = 4.0
-    if scale < 1 and antialias:
-        kernel_width /= scale
-    x = np.arange(1, out_len + 1, dtype=np.float64)
-    u = x / scale + 0.5 * (1 - 1 / scale)          # output pixel centre in input coordinates
-    left = np.floor(u - kernel_width / 2)
-    taps = int(np.ceil(kernel_width)) + 2
-    idx = left[:, None] + np.arange(taps)[None, :]   # 1-based input indices
-    dist = u[:, None] - idx
-    if scale < 1 and antialias:
-        weights = scale * _cubic(dist * scale)
-    else:
-        weights = _cubic(dist)
-    weights /= weights.sum(axis=1, keepdims=True)
-    mirror = np.concatenate([np.arange(in_len), np.arange(in_len - 1, -1, -1)])
-    idx = mirror[np.mod(idx.astype(np.int64) - 1, len(mirror))]
-    m = np.zeros((out_len, in_len))
-    np.add.at(m, (np.repeat(np.arange(out_len), taps), idx.ravel()), weights.ravel())
-    return m
-
-
-def imresize(img, scale=None, shape=None, antialias=True):
-    """MATLAB's imresize(img, scale, 'bicubic') (or to shape=(H, W)) on a float array
-    (H, W) or (H, W, C); returns float64, unrounded (as on MATLAB doubles)."""
-    img = np.asarray(img, dtype=np.float64)
-    h, w = img.shape[:2]
-    if shape is None:
-        shape = (int(np.ceil(h * scale)), int(np.ceil(w * scale)))
-        sh = sw = scale
-    else:
-        sh, sw = shape[0] / h, shape[1] / w
-    mh = resize_matrix(h, shape[0], sh, antialias)
-    mw = resize_matrix(w, shape[1], sw, antialias)
-    if img.ndim == 2:
-        return mh @ img @ mw.T
-    return np.einsum('ih,hwc,jw->ijc', mh, img, mw, optimize=True)
 
 
 def border(kernels=KERNELS):
@@ -209,7 +140,7 @@ def find_model(model=None, scale=None):
 
 
 def get_model(model=None, scale=None, ctx=None):
-    """A trained SRCNN (valid padding: `enhance` pads the image): returns (net, record)."""
+    """A trained SRCNN (valid padding: sr.upscale pads the image): returns (net, record)."""
     import mxnet as mx
     path, meta = find_model(model, scale)
     kernels = meta.get('kernels', list(KERNELS))
@@ -220,71 +151,3 @@ def get_model(model=None, scale=None, ctx=None):
     net.border = border(kernels)
     net.hybridize(static_alloc=True)
     return net, dict(meta, path=path)
-
-
-def enhance(net, image01, ctx=None, pad=None):
-    """Run a valid-padding network on a bicubic-enlarged (H, W, C) 0..1 image, whole:
-    the border the convolutions lose is added first by repeating the edge (zero
-    padding darkens the border); pad=0 for a same-padding network.  Returns float
-    (H, W, C), unclipped."""
-    import mxnet as mx
-    pad = getattr(net, 'border', border()) if pad is None else pad
-    x = np.pad(np.asarray(image01, dtype=np.float32), ((pad, pad), (pad, pad), (0, 0)), 'edge')
-    x = mx.nd.array(x.transpose(2, 0, 1)[None], ctx=ctx or mx.cpu())
-    return net(x)[0].asnumpy().transpose(1, 2, 0)
-
-
-def upscale(rgb, scale, params=None, net=None, meta=None, ctx=None, rounded=True):
-    """Enlarge a uint8 RGB (or greyscale) image `scale` times with SRCNN.
-
-    `params`: a run folder or .params file (default: the model shipped for `scale`);
-    or a loaded `net` and its `meta` (from get_model).  Y goes through the network and
-    CbCr is enlarged bicubically (the paper's way); a 3-channel model takes RGB.
-    Returns uint8 RGB, the input's size times `scale` (rounded=False: float 0..255, for
-    a caller that goes on in floats)."""
-    if net is None:
-        net, meta = get_model(params, scale, ctx)
-    meta = meta or {}
-    if meta.get('scale') not in (None, scale):
-        raise UserError(f'the model {meta.get("path")} was trained for x{meta["scale"]}, not '
-                        f'x{scale}: pass a x{scale} model or --scale {meta["scale"]}')
-    rgb = np.asarray(rgb)
-    grey = rgb.ndim == 2
-    if grey:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
-    h, w = rgb.shape[:2]
-    shape = (h * scale, w * scale)
-    if meta.get('channels', _channels(net)) == 3:
-        big = imresize(rgb.astype(np.float64) / 255.0, shape=shape)
-        out = np.clip(enhance(net, big, ctx), 0, 1) * 255.0
-    else:
-        ycc = imresize(rgb2ycbcr(rgb), shape=shape)
-        y = enhance(net, ycc[..., :1] / 255.0, ctx)[..., 0] * 255.0
-        ycc[..., 0] = np.clip(y, 0, 255)
-        out = ycbcr2rgb(ycc)
-    out = np.clip(out, 0, 255)
-    return np.round(out).astype(np.uint8) if rounded else out
-
-
-def scale_for(ratio):
-    """The shipped model's scale for an enlargement by `ratio` (2, 3 or 4; bicubic does
-    the rest)."""
-    return int(min(max(round(ratio), 2), 4))
-
-
-def upscale_to(rgb, width, height, params=None, net=None, meta=None, ctx=None, rounded=True):
-    """Enlarge to exactly width x height (e.g. a coarse-to-fine hand-over): SRCNN at the
-    model's scale (default: the shipped model nearest the ratio), then MATLAB bicubic for
-    what is left.  Returns uint8 RGB (rounded=False: float 0..255)."""
-    if net is None:
-        scale = None if params else scale_for(width / np.asarray(rgb).shape[1])
-        net, meta = get_model(params, scale, ctx)
-    scale = (meta or {}).get('scale', 3)
-    out = upscale(rgb, scale, net=net, meta=meta, ctx=ctx, rounded=False)
-    if out.shape[:2] != (height, width):
-        out = np.clip(imresize(out, shape=(height, width)), 0, 255)
-    return np.round(out).astype(np.uint8) if rounded else out
-
-
-def _channels(net):
-    return net.channels

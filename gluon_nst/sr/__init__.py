@@ -1,70 +1,54 @@
 """SRCNN super-resolution (Dong et al.; the TF2 cookbook's last recipe).
 
 The `srcnn` method: `engine.iterate` trains on sub-images of T91 and yields
-an Iterate every few batches and one per epoch (PSNR on Set5); `SrJob` turns
-them into run-folder steps (losses.csv holds loss and PSNR per epoch), keeps
-best.params and a checkpoint in the run folder, and writes the Set5/Set14
-table at the end.  `models.srcnn.upscale` enlarges any image with a result.
+an Iterate every few batches and one per epoch (PSNR on Set5); `SrJob` (a
+methods.Job) says how the run folder shows them (losses.csv holds loss and
+PSNR per epoch), keeps best.params and a checkpoint in the run folder, and
+writes the Set5/Set14 table at the end.  `upscale.upscale` enlarges any image
+with a result (in tiles).
 """
-import math
 import os
 
 from ..methods import Job, Method
 from . import schema
 
-COLUMNS = ['epoch', 'batch', 'lr', 'loss', 'psnr', 'bicubic_psnr', 'best_psnr', 'seconds',
-           'patches_per_s']
-
-
-def _fmt(v, spec):
-    return '' if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+# losses.csv: column -> format of its numbers (empty where an iterate has none).
+COLUMNS = {'epoch': '', 'batch': '', 'lr': '.6g', 'loss': '.6g', 'psnr': '.4f',
+           'bicubic_psnr': '.4f', 'best_psnr': '.4f', 'seconds': '.3f', 'patches_per_s': '.0f'}
 
 
 class SrJob(Job):
-    def __init__(self, cfg):
-        from .engine import Session
-        self.cfg = cfg
-        self.session = Session(cfg)
-        self.device, self.threads = self.session.ctx, self.session.threads
-        n, t = len(self.session.inputs), cfg['train']
-        self.patches_per_epoch = n - n % t['batch_size'] if n >= t['batch_size'] else n
-        done = self.session.resume['epoch'] if self.session.resume else 0
-        self.total_work = self.patches_per_epoch * (t['epochs'] - done)
-        self.sheet_images, self.table, self.best_epoch = None, None, None
+    sheet_images, table, best_epoch = None, None, None
 
-    def steps(self):
-        from ..run import Step
+    def open_session(self, cfg):
+        from .engine import Session
+        return Session(cfg)
+
+    def work(self):
+        n, t = len(self.session.inputs), self.cfg['train']
+        per_epoch = n - n % t['batch_size'] if n >= t['batch_size'] else n
+        done = self.session.resume['epoch'] if self.session.resume else 0
+        return per_epoch * (t['epochs'] - done)
+
+    def iterates(self):
         from . import engine
-        s, t, out = self.session, self.cfg['train'], self.cfg['output']
-        epochs = t['epochs']
-        bicubic = float('nan')
-        for row in (s.resume or {}).get('rows', []):      # the history of a resumed run
-            yield Step(dict(epoch=row['epoch'], batch='', lr='', loss=_fmt(row['loss'], '.6g'),
-                            psnr=_fmt(row['psnr'], '.4f'), bicubic_psnr='', best_psnr='',
-                            seconds=_fmt(row['seconds'], '.3f'), patches_per_s=''),
-                       row['epoch'], 0, row['seconds'], work=0, desc=f'epoch {row["epoch"]} (resumed)')
-        index, done = {}, {}
-        for it in engine.iterate(s, self.run_dir):
-            index[it.epoch] = index.get(it.epoch, -1) + 1      # 0: includes building the graph
-            done[it.epoch] = done.get(it.epoch, 0) + it.patches  # it.seconds is since the epoch began
+        for it in engine.iterate(self.cfg, self.session, self.run_dir):
             if it.end:
-                bicubic = it.bicubic
                 self.best_epoch = it.epoch if it.psnr >= it.best else self.best_epoch
-            rate = done[it.epoch] / max(it.seconds, 1e-9)
-            row = dict(epoch=it.epoch, batch=it.batch, lr=f'{it.lr:.6g}', loss=f'{it.loss:.6g}',
-                       psnr=_fmt(it.psnr, '.4f'), bicubic_psnr=_fmt(bicubic, '.4f') if it.end else '',
-                       best_psnr=_fmt(it.best, '.4f'), seconds=f'{it.seconds:.3f}',
-                       patches_per_s=f'{rate:.0f}')
-            desc = f'epoch {it.epoch}/{epochs} batch {it.batch}/{it.batches}'
-            text = f'loss {it.loss:.3g}'
-            if it.end:
-                text += f' {s.eval_set[0]} {it.psnr:.2f} dB (bicubic {bicubic:.2f}, best {it.best:.2f})'
-            yield Step(row, it.epoch, index[it.epoch], it.seconds,
-                       work=it.patches, desc=desc, label=desc, text=text,
-                       log=it.end or index[it.epoch] % out['log_every'] == 0,
-                       image=it.image, save_as=('epoch_result.png',) if it.end else (),
-                       phase_end=it.end)
+            yield it
         self._finish_tables()
+
+    def present(self, it, count):
+        if it.resumed:
+            return dict(work=0, desc=f'epoch {it.epoch} (resumed)')
+        desc = f'epoch {it.epoch}/{self.cfg["train"]["epochs"]} batch {it.batch}/{it.batches}'
+        text = f'loss {it.loss:.3g}'
+        if it.end:
+            text += (f' {self.session.eval_set[0]} {it.psnr:.2f} dB (bicubic {it.bicubic:.2f}, '
+                     f'best {it.best:.2f})')
+        return dict(work=it.patches, desc=desc, label=desc, text=text,
+                    log=it.end or it.index % self.cfg['output']['log_every'] == 0,
+                    save_as=('epoch_result.png',) if it.end else ())
 
     def _finish_tables(self):
         from . import engine

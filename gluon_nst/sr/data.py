@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from ..errors import UserError
-from ..models.srcnn import imresize, resize_matrix, rgb2ycbcr, ycbcr2rgb  # noqa: F401
+from .resize import imresize, resize_matrix, rgb2ycbcr, ycbcr2rgb  # noqa: F401
 
 ENV_DATA = 'GLUON_NST_SR_DATA'
 IMAGE_PATTERNS = ('*.bmp', '*.png', '*.jpg', '*.jpeg', '*.tif', '*.tiff')

@@ -4,8 +4,9 @@ weights kept and a checkpoint written at every epoch end (so Ctrl-C loses at
 most the epoch in progress).
 
 `Session(cfg)` loads everything (bad input fails here, before a run folder
-exists); `iterate(session, run_dir)` yields an `Iterate` every `log_every`
-batches and one per epoch with the evaluation.
+exists); `iterate(cfg, session, run_dir)` yields an `Iterate` per epoch of a resumed
+run's history, then one every `log_every` batches and one per epoch with the
+evaluation.
 """
 import json
 import os
@@ -16,8 +17,10 @@ import numpy as np
 
 from ..errors import UserError
 from ..models import srcnn
+from .. import methods
 from . import data, metrics
 from .schema import label_size
+from .upscale import enhance
 
 # The paper's figures (PSNR on Y, dB), for the final table.
 PAPER = {('Set5', 2): (33.66, 36.66), ('Set5', 3): (30.39, 32.75), ('Set5', 4): (28.42, 30.48),
@@ -41,7 +44,7 @@ def set_folder(root, name):
 
 
 @dataclass
-class Iterate:
+class Iterate(methods.Iterate):
     epoch: int
     batch: int                  # batches done in this epoch
     batches: int                # batches per epoch
@@ -54,6 +57,23 @@ class Iterate:
     bicubic: float = float('nan')
     image: object = None        # uint8 RGB of the first sheet image, at an epoch's end
     end: bool = False
+    index: int = 0              # iterate within the epoch (0: includes building the graph)
+    epoch_patches: int = 0      # sub-images done since the epoch started
+    resumed: bool = False       # an epoch of the run this one resumes (its history)
+
+    PHASE = 'epoch'
+
+    @property
+    def bicubic_psnr(self):
+        return self.bicubic if self.end else None
+
+    @property
+    def best_psnr(self):
+        return self.best
+
+    @property
+    def patches_per_s(self):
+        return None if self.resumed else self.epoch_patches / max(self.seconds, 1e-9)
 
 
 @dataclass
@@ -193,7 +213,7 @@ def evaluate(net, test_set, session, keep=()):
     valid = session.cfg['model']['padding'] == 'valid'
     for im in images:
         pad = srcnn.border(session.kernels) if valid else 0
-        out = srcnn.enhance(net, im.bicubic, session.ctx, pad)
+        out = enhance(net, im.bicubic, session.ctx, pad)
         out = np.clip(out, 0, 1)
         ev.names.append(im.name)
         ev.bicubic.append(metrics.psnr_on_y(im.bicubic, im.label, session.scale, session.channels))
@@ -243,11 +263,15 @@ def restore_best(files, run_dir):
             f.write(content)
 
 
-def iterate(session, run_dir):
-    """Train; yield an Iterate every log_every batches and one per epoch (evaluated)."""
+def iterate(cfg, session=None, run_dir=None):
+    """Train; yield an Iterate every log_every batches and one per epoch (evaluated).
+    run_dir: the run folder, where best.params and the checkpoint are written."""
     import mxnet as mx
     from mxnet import autograd, gluon
-    cfg, t = session.cfg, session.cfg['train']
+    if run_dir is None:
+        raise ValueError('srcnn iterate needs run_dir (best.params and checkpoints go there)')
+    session = session or Session(cfg)
+    t = cfg['train']
     net, trainer = build_trainer(session)
     first_epoch, best, best_epoch, batches_total = 1, -float('inf'), 0, 0
     ck = session.resume
@@ -266,9 +290,13 @@ def iterate(session, run_dir):
     batches = len(loader)
     keep = tuple(cfg['output']['sheet'])
     rows = list(ck['rows']) if ck else []
+    for row in rows:                     # the history of a resumed run, as it was
+        yield Iterate(row['epoch'], None, None, None, row['loss'], row['seconds'], 0, row['psnr'],
+                      resumed=True)
     for epoch in range(first_epoch, t['epochs'] + 1):
         start = time.perf_counter()
         loss_sum, n_since, patches_since = mx.nd.zeros(1, ctx=session.ctx), 0, 0
+        index, epoch_patches = 0, 0
         for b, (x, y) in enumerate(loader, 1):
             x, y = x.as_in_context(session.ctx), y.as_in_context(session.ctx)
             lr = learning_rate(t, epoch, batches_total)
@@ -281,12 +309,14 @@ def iterate(session, run_dir):
             loss_sum += loss
             n_since += 1
             patches_since += x.shape[0]
+            epoch_patches += x.shape[0]
             if b % t['log_every'] == 0 and b != batches:
                 value = loss_sum.asscalar() / n_since
                 _check_finite(value, epoch, b)
                 yield Iterate(epoch, b, batches, lr, value, time.perf_counter() - start,
-                              patches_since)
+                              patches_since, index=index, epoch_patches=epoch_patches)
                 loss_sum, n_since, patches_since = mx.nd.zeros(1, ctx=session.ctx), 0, 0
+                index += 1
         value = loss_sum.asscalar() / max(n_since, 1)
         _check_finite(value, epoch, batches)
         seconds = time.perf_counter() - start          # training time only
@@ -295,7 +325,8 @@ def iterate(session, run_dir):
             best, best_epoch = ev.mean_srcnn, epoch
             save_best(run_dir, net, session, epoch, best)
         it = Iterate(epoch, batches, batches, lr, value, seconds, patches_since, ev.mean_srcnn,
-                     best, ev.mean_bicubic, image=_first_image(ev), end=True)
+                     best, ev.mean_bicubic, image=_first_image(ev), end=True, index=index,
+                     epoch_patches=epoch_patches)
         rows.append(dict(epoch=epoch, psnr=ev.mean_srcnn, loss=value, seconds=seconds))
         save_checkpoint(run_dir, net, trainer, session,
                         ck_state(epoch, best, best_epoch, batches_total, rows))

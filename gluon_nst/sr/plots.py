@@ -58,12 +58,13 @@ def comparison_strip(model, image_path, scale, box, path, gap=4):
     import numpy as np
 
     from ..image_io import save_png
-    from ..models import srcnn
     from . import data
+    from .resize import imresize
+    from .upscale import upscale
     truth = data.modcrop(data.read_image(image_path), scale)
-    small = np.clip(np.round(srcnn.imresize(truth.astype(float), 1 / scale)), 0, 255).astype(np.uint8)
-    out = srcnn.upscale(small, scale, params=model)
-    bicubic = np.clip(np.round(srcnn.imresize(small.astype(float), shape=truth.shape[:2])),
+    small = np.clip(np.round(imresize(truth.astype(float), 1 / scale)), 0, 255).astype(np.uint8)
+    out = upscale(small, scale, params=model)
+    bicubic = np.clip(np.round(imresize(small.astype(float), shape=truth.shape[:2])),
                       0, 255).astype(np.uint8)
     top, left, side = box
     crops = [a[top:top + side, left:left + side] for a in (bicubic, out, truth)]

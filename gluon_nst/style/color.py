@@ -7,7 +7,7 @@ R, G, B = Y + (offsets that depend on Cb, Cr only).
 """
 import numpy as np
 
-from ..image_io import to_uint8
+from ..imaging import to_uint8
 
 RGB_TO_YCBCR = np.array([[0.299, 0.587, 0.114],
                          [-0.168736, -0.331264, 0.5],
@@ -41,7 +41,7 @@ def luminance_image(rgb8, match_to=None):
     if match_to is not None:
         target = rgb_to_ycbcr(to_float(match_to))[..., 0]
         y = (y - y.mean()) * (target.std() / max(y.std(), 1e-8)) + target.mean()
-    return to_uint8(np.repeat(y[..., None], 3, axis=2))
+    return to_uint8(np.repeat(y[..., None], 3, axis=2), 1.0)
 
 
 def with_chroma(result01, content01):
@@ -105,5 +105,5 @@ def histogram_match(source8, target8):
 def match_colors(style8, content8, method='linear'):
     """The style image (uint8) with its colours matched to the content's (uint8)."""
     if method == 'histogram':
-        return to_uint8(histogram_match(style8, content8) / 255.0)
-    return to_uint8(linear_color_transfer(to_float(style8), to_float(content8)))
+        return to_uint8(histogram_match(style8, content8), 255)
+    return to_uint8(linear_color_transfer(to_float(style8), to_float(content8)), 1.0)

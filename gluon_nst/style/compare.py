@@ -15,8 +15,8 @@ from ..errors import UserError
 
 FIGURES = {1: 'neural-style-1.png', 2: 'neural-style-2.png'}
 # The press edition's recipe: the book's logs and figures belong to these settings.
-BOOK_STAGES = [dict(image_shape=[300, 200], epochs=500, lr=0.01, lr_decay_epoch=200),
-               dict(image_shape=[1200, 800], epochs=300, lr=0.01, lr_decay_epoch=100)]
+BOOK_STAGES = [dict(image_shape=[300, 200], steps=500, lr=0.01, lr_decay_epoch=200),
+               dict(image_shape=[1200, 800], steps=300, lr=0.01, lr_decay_epoch=100)]
 BOOK_LOSS = dict(content_weight=1, style_weight=1000, tv_weight=10)
 BOOK_LAYERS = dict(content=[25], style=[0, 5, 10, 19, 28])
 

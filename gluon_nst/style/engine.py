@@ -9,27 +9,23 @@ import difflib
 import numpy as np
 
 from .. import config as config_mod
-from .. import image_io, runtime, tiles
+from .. import image_io, imaging, runtime
 from ..errors import UserError
-from ..models import get_model
+from ..models import features
 from . import color, masks
 from .calibration import CALIBRATION_PIXELS, feature_scales
 from .schedule import hand_over, plan
 from .schema import INIT_WORDS, MIN_TILE, STAGE, style_paths
 
-# Bytes of activations, gradients and workspace per input pixel for one step:
-# 4.6 KB measured from 150x100 to 1600x1067 with the book's layers
-# (scripts/bench.py --scaling), plus a margin.
-BYTES_PER_PIXEL = 5000
 # A tiled stage also keeps whole-image arrays (image, gradient, Adam's two moments,
 # the last good image, the content image): bytes per pixel of the stage, estimated.
 BYTES_PER_TILED_PIXEL = 64
 
 
-def loss_spec(lay, loss, weights, image_hw=None):
-    """Per-layer loss weights with the feature scales (at image (H, W)) folded in, from
-    the config's layers, loss and weights sections."""
-    pixels = image_hw[0] * image_hw[1] if image_hw else CALIBRATION_PIXELS[0]
+def loss_spec(lay, loss, weights, size=None):
+    """Per-layer loss weights with the feature scales (at an image of size (width, height))
+    folded in, from the config's layers, loss and weights sections."""
+    pixels = size[0] * size[1] if size else CALIBRATION_PIXELS[0]
     scales = feature_scales(weights['source'], lay['content'] + lay['style'],
                             weights['feature_scale'], pixels)
     nc, ns = len(lay['content']), len(lay['style'])
@@ -70,16 +66,16 @@ class Session:
         if isinstance(self.init, str) and self.init == 'fast':     # loaded before any work
             from ..models import magenta
             self.fast_model = magenta.load(cfg['weights']['path'], cfg['threads'])
-        self.stages = plan(cfg['stages'], self.content.shape[:2])
+        self.stages = plan(cfg['stages'], self.content.shape[1::-1])
         self.srcnn = self._load_srcnn()                 # a missing model fails before any work
         self.convention = cfg['preprocess']['convention']
         self.spec = self.spec_for(self.stages[0])
         self._check_memory()
-        layers = self.spec['content_layers'] + self.spec['style_layers']
-        self.features, self.weights_record = get_model(
-            'vgg19', source=cfg['weights']['source'], path=cfg['weights']['path'],
-            depth=max(layers) + 1, convention=self.convention, ctx=self.ctx,
-            pooling=cfg['pooling'])
+        self.features = features.load(
+            'vgg19', self.spec['content_layers'] + self.spec['style_layers'],
+            source=cfg['weights']['source'], path=cfg['weights']['path'],
+            convention=self.convention, pooling=cfg['pooling'], ctx=self.ctx)
+        self.weights_record = self.features.record
         self.bounds = image_io.pixel_range(self.convention) if cfg['optimizer']['clip'] else None
         mx.random.seed(cfg['seed'])
         np.random.seed(cfg['seed'])
@@ -87,7 +83,7 @@ class Session:
     def spec_for(self, stage):
         """The loss spec at this stage's size (calibrated feature scales depend on it)."""
         cfg = self.cfg
-        spec = loss_spec(cfg['layers'], cfg['loss'], cfg['weights'], (stage.height, stage.width))
+        spec = loss_spec(cfg['layers'], cfg['loss'], cfg['weights'], stage.shape)
         spec.update(blend_weights=self.blend_weights, masked=self.masks is not None)
         return spec
 
@@ -131,9 +127,10 @@ class Session:
         if self.cfg['hand_over'] != 'srcnn':
             return {}
         from ..models import srcnn
+        from ..sr.upscale import scale_for
         models = {}
         for prev, st in zip(self.stages, self.stages[1:]):
-            scale = srcnn.scale_for(st.width / prev.width)
+            scale = scale_for(st.width / prev.width)
             if scale not in models:
                 models[scale] = srcnn.get_model(self.cfg['hand_over_model'],
                                                 None if self.cfg['hand_over_model'] else scale)
@@ -144,39 +141,37 @@ class Session:
         resize, or SRCNN (floats throughout, no rounding to 8 bits)."""
         if not self.srcnn:
             return hand_over(x, stage, self.convention, self.ctx)
-        from ..models import srcnn
+        from ..sr.upscale import scale_for, upscale_to
         rgb = image_io.postprocess(x, self.convention).asnumpy().astype(np.float64) * 255
-        net, meta = self.srcnn[srcnn.scale_for(stage.width / rgb.shape[1])]
-        big = srcnn.upscale_to(rgb, stage.width, stage.height, net=net, meta=meta,
-                               rounded=False)
+        net, meta = self.srcnn[scale_for(stage.width / rgb.shape[1])]
+        big = upscale_to(rgb, stage.width, stage.height, net=net, meta=meta,
+                         rounded=False)
         return image_io.preprocess(big.astype(np.float32), stage.shape, self.convention,
                                    self.ctx)
 
     def crops(self, stage):
         """[(tile, crop)] boxes of a tiled stage (all crops one size), or None."""
         tile = self.cfg['tile_size']
-        if not tile or (stage.width <= tile and stage.height <= tile):
+        if not imaging.needs_tiles(stage.shape, tile):
             return None
-        return tiles.same_size_tiles(stage.height, stage.width, tile, self.cfg['tile_margin'])
+        return imaging.same_size_tiles(stage.shape, tile, self.cfg['tile_margin'])
 
     def _check_memory(self):
-        if self.ctx.device_type != 'cpu':
-            return
-        avail = runtime.available_memory_bytes()
+        per_pixel = features.network('vgg19').bytes_per_pixel
         for st in self.stages:
             crops = self.crops(st)
             if crops:
-                y0, y1, x0, x1 = crops[0][1]
-                need = BYTES_PER_PIXEL * (y1 - y0) * (x1 - x0) + BYTES_PER_TILED_PIXEL * st.width * st.height
+                need = per_pixel * imaging.largest_crop_pixels(crops) + \
+                    BYTES_PER_TILED_PIXEL * st.width * st.height
+                fix = 'use a smaller tile_size or image_shape'
             else:
-                need = BYTES_PER_PIXEL * st.width * st.height
-            if avail and need > avail:
-                side = max(MIN_TILE, min(1024, int((avail * 0.6 / BYTES_PER_PIXEL) ** 0.5) // 128 * 128))
-                fix = 'use a smaller tile_size or image_shape' if crops else \
-                    (f'set tile_size (e.g. tile_size: {side}) to optimise it in tiles, or use '
-                     'a smaller image_shape')
-                raise UserError(f'stage {st.index} ({st.width}x{st.height}) needs about '
-                                f'{need / 2**30:.1f} GiB but {avail / 2**30:.1f} GiB is free: {fix}')
+                need = per_pixel * st.width * st.height
+
+                def fix(avail):
+                    side = imaging.tile_for_memory(avail, per_pixel, 0.6, 128, MIN_TILE)
+                    return (f'set tile_size (e.g. tile_size: {side}) to optimise it in tiles, or use '
+                            'a smaller image_shape')
+            imaging.check_memory(f'stage {st.index} ({st.width}x{st.height})', need, fix, self.ctx)
 
     def initial_image(self, stage):
         """The first stage's start in network space (an init image of another size is resized
@@ -185,9 +180,9 @@ class Session:
         if word == 'content':
             img = self.loss_content
         elif word == 'fast':
-            from ..models import magenta
-            img = magenta.stylize(self.loss_content, self.loss_styles, weights=self.blend_weights,
-                                  model=self.fast_model, size=stage.shape)
+            from ..fast import stylize
+            img = stylize(self.loss_content, self.loss_styles, weights=self.blend_weights,
+                          model=self.fast_model, size=stage.shape)
         elif word == 'gray':                       # crowsonkb's init: gray, without its noise
             img = np.full((stage.height, stage.width, 3), 127.5, dtype=np.float32)
         elif word == 'noise':
@@ -218,18 +213,18 @@ def iterate(cfg, session=None, start=None):
         elif x.shape[2:] != (stage.height, stage.width):
             x = s.hand_over(x, stage)
         content_x = image_io.preprocess(s.loss_content, stage.shape, s.convention, s.ctx)
-        style_xs = [image_io.preprocess(img, stage.style_shape(img.shape[:2]), s.convention, s.ctx)
+        style_xs = [image_io.preprocess(img, stage.style_shape(img.shape[1::-1]), s.convention, s.ctx)
                     for img in s.loss_styles]
         crops = s.crops(stage)
         if crops:          # one graph for every crop; Grams once, content features per crop
             (cy0, cy1, cx0, cx1) = crops[0][1]
-            objective = Objective(s.features, s.spec_for(stage), (cy1 - cy0, cx1 - cx0))
+            objective = Objective(s.features, s.spec_for(stage), (cx1 - cx0, cy1 - cy0))
             grams = objective.targets(None, style_xs, s.masks, cfg['tile_size'], cfg['tile_margin'])
             targets = [objective.content_features(content_x[:, :, y0:y1, x0:x1]) + grams
                        for _, (y0, y1, x0, x1) in crops]
             del content_x
         else:
-            objective = Objective(s.features, s.spec_for(stage), (stage.height, stage.width))
+            objective = Objective(s.features, s.spec_for(stage), stage.shape)
             targets = objective.targets(content_x, style_xs, s.masks)
         compile_objective(objective)
         save_every = cfg['output']['save_every']
@@ -292,5 +287,5 @@ def stylize(content_image, style_image, *, config=None, overrides=None, callback
             callback(it)
         if it.image is not None:
             last = it.image
-    from ..image_io import postprocess, to_uint8
-    return to_uint8(postprocess(last, cfg['preprocess']['convention']))
+    from ..image_io import postprocess
+    return imaging.to_uint8(postprocess(last, cfg['preprocess']['convention']), 1.0)

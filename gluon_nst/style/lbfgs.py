@@ -10,15 +10,14 @@ It differs from `optimizer.name: lbfgs` (scipy L-BFGS-B, the Keras recipe),
 which runs rounds with a line search and restarts its memory every round.
 
 `minimize()` is the algorithm on flat NDArrays, one `Iteration` per
-iteration; `lbfgs_torch_stage()` runs it on a style stage and yields the
-engine's `Iterate`s (progress, logging, save_every and Ctrl-C work as for
-Adam).
+iteration; `optimize.lbfgs_torch_stage()` runs it on a style stage and yields
+the engine's `Iterate`s (progress, logging, save_every and Ctrl-C work as for
+Adam).  This module imports nothing of the style method.
 """
 import math
-import time
 from dataclasses import dataclass
 
-from mxnet import autograd, nd
+from mxnet import nd
 
 
 @dataclass
@@ -154,61 +153,3 @@ def minimize(fun, x0, iterations, lr=1.0, history=100, tolerance_grad=1e-7,
         if stopped:
             return
         x, loss, info = x_new, new_loss, new_info
-
-
-def lbfgs_torch_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
-                      keep_best=False, force_sync=()):
-    """One style stage with `minimize`: `stage.epochs` iterations, step length
-    `stage.lr` (decayed like Adam's when lr_decay_epoch is set), history
-    `optimizer.lbfgs_history`; yields an Iterate per iteration (losses of the
-    point the iteration started from, as Adam's), the image at every
-    `sync_every` iterations, at `force_sync` and at the last; with
-    `optimizer.ema_decay` the image is the average over the iterations."""
-    from .optimize import Iterate, NonFiniteLoss, _average, _clipper
-    ctx, shape = x0.context, x0.shape
-    clip = _clipper(bounds, ctx)
-    buf = x0.copy()
-    buf.attach_grad()
-
-    def fun(flat):
-        buf[:] = flat.reshape(shape)
-        with autograd.record():
-            total, parts = objective(buf, *targets)
-        total.backward()
-        # The compiled graph reuses its buffers: keep copies.
-        return total.copy(), buf.grad.reshape((-1,)).copy(), parts.copy()
-
-    project = (lambda v: clip(v.reshape(shape)).reshape((-1,))) if clip is not None else None
-    start = x0.reshape((-1,))
-    if clip is not None:
-        start = project(start)
-    best_loss, best, current = math.inf, None, start
-    average = _average(start, opt)         # optimizer.ema_decay: over the iterations
-    t0 = time.perf_counter()
-    steps = minimize(fun, start, stage.epochs, lr=stage.lr_at, history=opt['lbfgs_history'],
-                     tolerance_grad=opt['lbfgs_tol_grad'],
-                     tolerance_change=opt['lbfgs_tol_change'], project=project)
-    try:
-        for it in steps:
-            parts = it.info.asnumpy()
-            if average is not None:
-                average.update(it.x)
-            if keep_best and it.loss < best_loss:      # it.loss is the loss of `current`
-                best_loss, best = it.loss, current
-            last = it.index == stage.epochs - 1 or bool(it.stopped)
-            image = None
-            if last or it.index == 0 or (it.index + 1) % sync_every == 0 or it.index in force_sync:
-                chosen = it.x if average is None else average.get()
-                image = (best if keep_best and last and best is not None else chosen).reshape(shape)
-            extra = {'evaluations': it.evaluations}
-            if it.stopped:
-                extra['stopped'] = it.stopped
-            yield Iterate(stage.index, it.index, it.step, float(parts[0]), float(parts[1]),
-                          float(parts[2]), time.perf_counter() - t0, image, extra=extra)
-            current = it.x
-    except NotFinite as e:
-        err = NonFiniteLoss(f'stage {stage.index}: the loss became non-finite after iteration '
-                            f'{e.index}; lower the step length (stages.N.lr) or the loss weights '
-                            '(the last good image was kept)')
-        err.image = e.last_good.reshape(shape)
-        raise err from None

@@ -13,39 +13,20 @@ mask (neural-style-tf's), weighted by its blend weight.
 from mxnet import autograd
 from mxnet.gluon import HybridBlock
 
-from ..models.vgg19 import feature_shape
-from ..tiles import tiles
+from ..imaging import tiles
 from .losses import ContentLoss, Gram, Scale, StyleLoss, SumLoss, TVLoss, gram_normaliser
 from .masks import at_feature_size
-
-
-class FeatureExtractor(HybridBlock):
-    """Runs the truncated VGG and returns the outputs at `layers`, in that order."""
-
-    def __init__(self, features, layers, **kwargs):
-        super().__init__(**kwargs)
-        self.layers = list(layers)
-        self.register_child(features, 'features')
-        self.features = features
-
-    def hybrid_forward(self, F, x):
-        wanted = {i: None for i in self.layers}
-        for i, layer in enumerate(self.features):
-            x = layer(x)
-            if i in wanted:
-                wanted[i] = x
-            if i >= max(self.layers):
-                break
-        return [wanted[i] for i in self.layers]
 
 
 class Objective(HybridBlock):
     """total, (content, style, tv) = Objective(x, *targets), targets from `targets()`:
     content features, style Grams, then (masked) the masks."""
 
-    def __init__(self, features, spec, image_hw, **kwargs):
-        """spec: dict with content_layers, style_layers (indices), content_weights,
-        style_weights (per layer, already including scales), tv_weight, gram_norm,
+    def __init__(self, net, spec, size, **kwargs):
+        """net: the `models.features.FeatureNet` whose taps are the content layers then
+        the style layers; size: the image's (width, height).  spec: dict with
+        content_layers, style_layers (indices), content_weights, style_weights (per
+        layer, already including scales), tv_weight, gram_norm,
         content_reduction, style_reduction, tv_form, tv_power; optional
         blend_weights (one per style image, summing to 1; default [1]) and masked
         (one term per style and layer on masked features; default False)."""
@@ -57,16 +38,19 @@ class Objective(HybridBlock):
         self.masked = bool(spec.get('masked'))
         # Style terms per layer: one per style image when masked, else one blended target.
         self.terms = len(self.blend_weights) if self.masked else 1
-        h, w = image_hw
-        self.feature_hw = [feature_shape(layer, h, w)[1:] for layer in spec['style_layers']]
+        layers = net.spec.resolve(spec['content_layers'] + spec['style_layers'])
+        if layers != net.layers:
+            raise ValueError(f'the objective needs the taps {layers}, the network has {net.layers}')
+        # The style layers' map shapes (h, w), for the masks.
+        self.feature_hw = [net.feature_size(layer, size)[::-1] for layer in spec['style_layers']]
         with self.name_scope():
-            self.extractor = FeatureExtractor(features, spec['content_layers'] + spec['style_layers'])
+            self.extractor = net.extractor()
             style_losses = []
             for i, (layer, weight) in enumerate(zip(spec['style_layers'], spec['style_weights'])):
-                c, fh, fw = feature_shape(layer, h, w)
-                norm = gram_normaliser(spec['gram_norm'], c, fh, fw)
+                fw, fh = net.feature_size(layer, size)
+                norm = gram_normaliser(spec['gram_norm'], net.channels(layer), fh, fw)
                 for k in range(self.terms):
-                    loss = StyleLoss(norm, spec['style_reduction'], image_pixels=h * w)
+                    loss = StyleLoss(norm, spec['style_reduction'], image_pixels=size[0] * size[1])
                     style_losses.append(Scale(loss, weight * self.blend_weights[k]
                                               if self.masked else weight))
             self.content = SumLoss([Scale(ContentLoss(spec['content_reduction']), wt)
@@ -122,7 +106,7 @@ class Objective(HybridBlock):
                 feats = [f * at_feature_size(mask, f.shape[2:], f.context) for f in feats]
             return [Gram(gram_normaliser(self.gram_norm, *f.shape[1:]))(f) for f in feats]
         sums, counts = None, None
-        for (y0, y1, x0, x1), (cy0, cy1, cx0, cx1) in tiles(h, w, tile, margin):
+        for (y0, y1, x0, x1), (cy0, cy1, cx0, cx1) in tiles((w, h), tile, margin):
             with autograd.pause():
                 feats = self.extractor(style_x[:, :, cy0:cy1, cx0:cx1])[self.n_content:]
             part = []

@@ -1,9 +1,18 @@
-"""The optimisation loop, as a generator of iterates.
+"""The optimisers of a style stage, as generators of iterates.
 
-`iterate_stage` runs one stage and yields an `Iterate` per step; callers (the
-CLI, `stylize`, sweeps) decide what to print, save or plot.  Losses are read
-from the device every `sync_every` steps, so the loop never waits on the
-device in between; each step's values are yielded once they have been read.
+Every optimiser (`OPTIMIZERS`: Adam, scipy's L-BFGS-B, the device L-BFGS of
+lbfgs.py) is a function with one signature,
+
+    run(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
+        keep_best=False, force_sync=(), crops=None)
+
+that runs `stage.steps` steps from x0 and yields an `Iterate` per step (per
+round for L-BFGS-B), the image at sync points and at the stage's last step
+(`end`).  What an optimiser hands out besides its current point (the best
+point with keep_best, the average with ema_decay, the last good image when
+the loss turns non-finite) is `Keeper`'s, written once for all of them.
+Losses are read from the device every `sync_every` steps, so the loop never
+waits on the device in between; each step's values are yielded once read.
 """
 import math
 import time
@@ -13,7 +22,10 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon, nd
 
+from .. import methods
 from ..errors import RunFailed
+from ..imaging import gradient_in_tiles
+from .lbfgs import NotFinite, minimize
 
 
 class GeneratedImage(gluon.Block):
@@ -32,16 +44,19 @@ class NonFiniteLoss(RunFailed):
 
 
 @dataclass
-class Iterate:
+class Iterate(methods.Iterate):
     stage: int
     step: int
-    lr: float
+    lr: float                          # NaN: none (L-BFGS-B)
     content: float
     style: float
     tv: float
     seconds: float                     # wall time since the stage started
     image: object = None               # NDArray (a copy) at sync points and the last step
     extra: dict = field(default_factory=dict)
+    end: bool = False                  # the stage's last step (lbfgs_torch: also an early stop)
+
+    PHASE, INDEX = 'stage', 'step'
 
     @property
     def total(self):
@@ -67,9 +82,50 @@ class ImageAverage:
         return self.value / (1.0 - self.accum)
 
 
-def _average(x, opt):
-    decay = opt.get('ema_decay', 0.0)
-    return ImageAverage(x, decay) if decay else None
+class Keeper:
+    """What an optimiser hands out besides its current point, for every optimiser:
+    with keep_best the point of the lowest loss at the stage's end, with ema_decay the
+    average of the iterates, else the point itself; and the last good image when the
+    loss becomes non-finite.  Works on NDArrays and numpy arrays."""
+
+    def __init__(self, x, keep_best=False, ema_decay=0.0):
+        self.keep_best = keep_best
+        self.best, self.best_loss = (x.copy(), math.inf) if keep_best else (None, None)
+        self.average = ImageAverage(x, ema_decay) if ema_decay else None
+        self.last_good = x.copy()
+
+    def offer(self, x, loss):
+        """x is the best so far if `loss` (its loss) is the lowest yet.  A (1,) NDArray
+        loss is compared on the device (no sync)."""
+        if not self.keep_best:
+            return
+        if isinstance(loss, nd.NDArray):
+            if not isinstance(self.best_loss, nd.NDArray):
+                self.best_loss = nd.array([np.inf], ctx=loss.context)
+            better = loss < self.best_loss
+            self.best = nd.where(nd.broadcast_to(better.reshape((1,) * x.ndim), x.shape), x,
+                                 self.best)
+            self.best_loss = nd.minimum(self.best_loss, loss)
+        elif loss < self.best_loss:
+            self.best_loss, self.best = loss, x.copy()
+
+    def advance(self, x):
+        """After a step (L-BFGS: an iteration) to x."""
+        if self.average is not None:
+            self.average.update(x)
+
+    def good(self, x):
+        """x's losses were read and are finite: what an image now shows (a fresh array,
+        never written in place, so callers may keep it while x goes on changing)."""
+        self.last_good = x.copy() if self.average is None else self.average.get()
+
+    def image(self, last):
+        return self.best if self.keep_best and last else self.last_good
+
+    def failure(self, message, image=None):
+        err = NonFiniteLoss(message)
+        err.image = self.last_good if image is None else image
+        return err
 
 
 def _clipper(bounds, ctx):
@@ -92,33 +148,35 @@ def whole_image(objective, targets):
 def in_tiles(objective, crops, crop_targets, param):
     """Loss and gradient in crops of the image, one graph at a time (a tiled stage).
 
-    Each crop's gradient is kept only inside its tile and added into the parameter's
-    gradient (the tiles partition the image); the losses are the crops', weighted by
-    their tiles' share of the pixels."""
-    param.grad_req = 'add'
-    ctx = param.data().context
-    per_crop = []                     # (crop box, inside mask, outside mask, pixel share)
+    Each crop's gradient is kept only inside its tile (`imaging.gradient_in_tiles`) and
+    lands in the parameter's gradient (the tiles partition the image); the losses are the
+    crops', weighted by their tiles' share of the pixels."""
     pixels = sum((y1 - y0) * (x1 - x0) for (y0, y1, x0, x1), _ in crops)
-    for (y0, y1, x0, x1), box in crops:
-        cy0, cy1, cx0, cx1 = box
-        m = np.zeros((1, 1, cy1 - cy0, cx1 - cx0), np.float32)
-        m[:, :, y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0] = 1
-        per_crop.append((box, nd.array(m, ctx=ctx), nd.array(1 - m, ctx=ctx),
-                         (y1 - y0) * (x1 - x0) / pixels))
+    shares = [(y1 - y0) * (x1 - x0) / pixels for (y0, y1, x0, x1), _ in crops]
 
     def evaluate(x):
-        param.zero_grad()
-        total = parts = 0
-        for ((cy0, cy1, cx0, cx1), inside, outside, share), targets in zip(per_crop, crop_targets):
+        grad = nd.empty(x.shape, ctx=x.context)
+
+        def crop_gradient(k, box, core):
+            cy0, cy1, cx0, cx1 = box
+            crop = nd.slice(x, begin=(None, None, cy0, cx0), end=(None, None, cy1, cx1))
+            crop.attach_grad()
             with autograd.record():
-                crop = nd.slice(x, begin=(None, None, cy0, cx0), end=(None, None, cy1, cx1))
-                # The same values; the gradient passes only inside the tile.
-                crop = nd.broadcast_mul(crop, inside) + nd.BlockGrad(nd.broadcast_mul(crop, outside))
-                t, p = objective(crop, *targets)
+                t, p = objective(crop, *crop_targets[k])
             t.backward()
-            total, parts = total + t * share, parts + p * share
-        return total, parts
+            return (t * shares[k], p * shares[k]), crop.grad
+        values = gradient_in_tiles(crop_gradient, grad, crops)
+        with autograd.record():           # the assembled gradient into the parameter's
+            y = x * 1.0
+        y.backward(grad)
+        return sum(t for t, _ in values), sum(p for _, p in values)
     return evaluate
+
+
+def _synced(i, last, sync_every, force_sync):
+    # Step 0 is read on its own: it includes building the graph, which the progress
+    # bar leaves out of its rate.
+    return last or i == 0 or (i + 1) % sync_every == 0 or i in force_sync
 
 
 def adam_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
@@ -138,59 +196,44 @@ def adam_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
     x = gen()
     if clip is not None:
         x[:] = clip(x)
-    best_loss = nd.array([np.inf], ctx=ctx)
-    best = x.copy() if keep_best else None
-    last_good = x.copy()
-    average = _average(x, opt)
+    keeper = Keeper(x, keep_best, opt['ema_decay'])
     pending, t0, t_sync = [], time.perf_counter(), 0.0
-    for i in range(stage.epochs):
+    for i in range(stage.steps):
         lr = stage.lr_at(i)
         trainer.set_learning_rate(lr)
         total, parts = evaluate(x)
-        if keep_best:                  # on the device: no sync needed
-            better = total < best_loss
-            best = nd.where(nd.broadcast_to(better.reshape((1, 1, 1, 1)), x.shape), x, best)
-            best_loss = nd.minimum(best_loss, total)
+        keeper.offer(x, total)             # on the device: no sync needed
         trainer.step(1)
         if clip is not None:
             x[:] = clip(x)
-        if average is not None:
-            average.update(x)
+        keeper.advance(x)
         pending.append((i, lr, parts))
-        last = i == stage.epochs - 1
-        # Step 0 is read on its own: it includes building the graph, which the
-        # progress bar leaves out of its rate.
-        if last or i == 0 or (i + 1) % sync_every == 0 or i in force_sync:
+        last = i == stage.steps - 1
+        if _synced(i, last, sync_every, force_sync):
             values = nd.stack(*[p for _, _, p in pending]).asnumpy()
             now = time.perf_counter() - t0
             finite_image = bool(nd.contrib.isfinite(x).min().asscalar())
             if not np.all(np.isfinite(values)) or not finite_image:
                 bad = pending[int(np.argmax(~np.isfinite(values).all(axis=1)))][0] \
                     if not np.all(np.isfinite(values)) else pending[-1][0]
-                err = NonFiniteLoss(f'stage {stage.index}: the loss became non-finite at step '
-                                    f'{bad}; lower the learning rate or the loss weights '
-                                    f'(the last good image was kept)')
-                err.image = last_good
-                raise err
-            last_good = x.copy()
-            if average is not None:         # the averaged image is the result (a fresh array)
-                last_good = average.get()
+                raise keeper.failure(f'stage {stage.index}: the loss became non-finite at step '
+                                     f'{bad}; lower the learning rate or the loss weights '
+                                     f'(the last good image was kept)')
+            keeper.good(x)
             n = len(pending)
             for k, ((step, step_lr, _), v) in enumerate(zip(pending, values)):
                 sync = k == n - 1
-                # last_good and best are fresh arrays, never written in place, so callers
-                # may keep them while x goes on changing.
-                image = (best if (keep_best and last) else last_good) if sync else None
                 # Steps between two reads share the elapsed time evenly.
                 seconds = t_sync + (now - t_sync) * (k + 1) / n
                 yield Iterate(stage.index, step, step_lr, float(v[0]), float(v[1]), float(v[2]),
-                              seconds, image)
+                              seconds, keeper.image(last) if sync else None, end=last and sync)
             pending, t_sync = [], now
 
 
-def lbfgs_stage(objective, targets, x0, stage, opt, bounds=None, keep_best=False, **_):
+def lbfgs_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None, keep_best=False,
+                force_sync=(), crops=None):
     """L-BFGS-B (scipy): each round runs up to `lbfgs_maxfun` evaluations and
-    yields one Iterate with the losses at the round's result."""
+    yields one Iterate with the losses at the round's result (and its image)."""
     from scipy.optimize import fmin_l_bfgs_b
     ctx, shape = x0.context, x0.shape
     x = x0.copy()
@@ -206,39 +249,89 @@ def lbfgs_stage(objective, targets, x0, stage, opt, bounds=None, keep_best=False
         last_parts[value] = parts.asnumpy()
         return value, x.grad.asnumpy().astype(np.float64).ravel()
 
+    def as_image(flat):
+        return nd.array(flat.reshape(shape).astype(np.float32), ctx=ctx)
+
     box = None
     if bounds is not None:
         lo, hi = bounds
         box = list(zip(np.broadcast_to(np.asarray(lo).reshape(1, 3, 1, 1), shape).ravel(),
                        np.broadcast_to(np.asarray(hi).reshape(1, 3, 1, 1), shape).ravel()))
     cur = x0.asnumpy().astype(np.float64).ravel()
-    best_val, best_flat = math.inf, cur
     # Averaged over L-BFGS iterations (scipy's callback), not over evaluations (line search).
-    average = _average(cur, opt)
+    keeper = Keeper(cur, keep_best, opt['ema_decay'])
     t0 = time.perf_counter()
-    for r in range(stage.epochs):
+    for r in range(stage.steps):
         last_parts.clear()
         cur, val, info = fmin_l_bfgs_b(f, cur, maxfun=opt['lbfgs_maxfun'], m=opt['lbfgs_history'],
                                        bounds=box,
-                                       callback=None if average is None else average.update)
+                                       callback=None if keeper.average is None else keeper.advance)
         parts = last_parts.get(val)
         if parts is None:
             f(cur)
             parts = last_parts[min(last_parts, key=lambda v: abs(v - val))]
         if not np.all(np.isfinite(parts)):
-            raise NonFiniteLoss(f'stage {stage.index}: the loss became non-finite in round {r}; '
-                                'lower the loss weights (the last good image was kept)')
-        if val < best_val:
-            best_val, best_flat = val, cur.copy()
-        chosen = best_flat if keep_best else cur
-        if average is not None:
-            chosen = average.get()
-        image = nd.array(chosen.reshape(shape).astype(np.float32), ctx=ctx)
+            raise keeper.failure(f'stage {stage.index}: the loss became non-finite in round {r}; '
+                                 'lower the loss weights (the last good image was kept)',
+                                 as_image(keeper.last_good))
+        keeper.offer(cur, val)
+        keeper.good(cur)
+        last = r == stage.steps - 1
         yield Iterate(stage.index, r, float('nan'), float(parts[0]), float(parts[1]),
-                      float(parts[2]), time.perf_counter() - t0, image,
-                      extra={'evaluations': int(info['funcalls'])})
+                      float(parts[2]), time.perf_counter() - t0, as_image(keeper.image(last)),
+                      extra={'evaluations': int(info['funcalls'])}, end=last)
 
 
-from .lbfgs import lbfgs_torch_stage  # noqa: E402  (the stage functions above come first)
+def lbfgs_torch_stage(objective, targets, x0, stage, opt, sync_every=1, bounds=None,
+                      keep_best=False, force_sync=(), crops=None):
+    """One style stage with lbfgs.minimize: `stage.steps` iterations, step length
+    `stage.lr` (decayed like Adam's when lr_decay_epoch is set), history
+    `optimizer.lbfgs_history`; yields an Iterate per iteration (losses of the
+    point the iteration started from, as Adam's), the image at every
+    `sync_every` iterations, at `force_sync` and at the last (or an early stop)."""
+    ctx, shape = x0.context, x0.shape
+    clip = _clipper(bounds, ctx)
+    buf = x0.copy()
+    buf.attach_grad()
+
+    def fun(flat):
+        buf[:] = flat.reshape(shape)
+        with autograd.record():
+            total, parts = objective(buf, *targets)
+        total.backward()
+        # The compiled graph reuses its buffers: keep copies.
+        return total.copy(), buf.grad.reshape((-1,)).copy(), parts.copy()
+
+    project = (lambda v: clip(v.reshape(shape)).reshape((-1,))) if clip is not None else None
+    start = x0.reshape((-1,))
+    if clip is not None:
+        start = project(start)
+    keeper = Keeper(start, keep_best, opt['ema_decay'])      # ema_decay: over the iterations
+    current = start
+    t0 = time.perf_counter()
+    steps = minimize(fun, start, stage.steps, lr=stage.lr_at, history=opt['lbfgs_history'],
+                     tolerance_grad=opt['lbfgs_tol_grad'],
+                     tolerance_change=opt['lbfgs_tol_change'], project=project)
+    try:
+        for it in steps:
+            parts = it.info.asnumpy()
+            keeper.advance(it.x)
+            keeper.offer(current, it.loss)       # it.loss is the loss of `current`
+            last = it.index == stage.steps - 1 or bool(it.stopped)
+            image = None
+            if _synced(it.index, last, sync_every, force_sync):
+                keeper.good(it.x)
+                image = keeper.image(last).reshape(shape)
+            extra = {'evaluations': it.evaluations}
+            if it.stopped:
+                extra['stopped'] = it.stopped
+            yield Iterate(stage.index, it.index, it.step, float(parts[0]), float(parts[1]),
+                          float(parts[2]), time.perf_counter() - t0, image, extra=extra, end=last)
+            current = it.x
+    except NotFinite as e:
+        raise keeper.failure(f'stage {stage.index}: the loss became non-finite after iteration '
+                             f'{e.index}; lower the step length (stages.N.lr) or the loss weights '
+                             '(the last good image was kept)', e.last_good.reshape(shape)) from None
+
 
 OPTIMIZERS = {'adam': adam_stage, 'lbfgs': lbfgs_stage, 'lbfgs_torch': lbfgs_torch_stage}

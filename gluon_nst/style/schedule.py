@@ -7,7 +7,8 @@ lr * factor ** ((i - 1) // lr_decay_epoch) for i >= 1 and lr at step 0.
 from dataclasses import dataclass
 
 from ..errors import UserError
-from ..image_io import MIN_SIDE, fit_shape, postprocess, preprocess
+from ..image_io import MIN_SIDE, postprocess, preprocess
+from ..imaging import fit_size
 
 
 @dataclass
@@ -15,7 +16,7 @@ class Stage:
     index: int            # 1-based, as written in losses.csv and file names
     width: int
     height: int
-    epochs: int
+    steps: int            # optimisation steps (L-BFGS: rounds)
     lr: float
     lr_decay_epoch: int
     lr_decay_factor: float
@@ -23,16 +24,27 @@ class Stage:
     style_scale: float = None
 
     @property
+    def epochs(self):
+        """The old name of `steps` (scripts/calibrate.py, style/engine.py still use it)."""
+        return self.steps
+
+    @epochs.setter
+    def epochs(self, value):
+        self.steps = value
+
+    @property
     def shape(self):
+        """The stage's size, (width, height)."""
         return self.width, self.height
 
-    def style_shape(self, style_hw):
-        """[W, H] of a style image of (H, W) at this stage: stretched to the stage's shape
-        (the book), or at a longest side given in pixels or as a factor of the stage's."""
+    def style_shape(self, style_size):
+        """(width, height) of a style image of size (width, height) at this stage: stretched
+        to the stage's shape (the book), or at a longest side given in pixels or as a factor
+        of the stage's."""
         if self.style_longest_side:
-            return fit_shape(style_hw, None, self.style_longest_side)
+            return fit_size(style_size, self.style_longest_side, MIN_SIDE)
         if self.style_scale:
-            return fit_shape(style_hw, None, round(self.style_scale * max(self.width, self.height)))
+            return fit_size(style_size, round(self.style_scale * max(self.width, self.height)), MIN_SIDE)
         return self.shape
 
     def lr_at(self, step):
@@ -42,16 +54,18 @@ class Stage:
         return self.lr * self.lr_decay_factor ** ((step - 1) // self.lr_decay_epoch)
 
 
-def plan(stage_cfgs, content_hw):
-    """Stage objects from the config's stage list and the content image's (H, W)."""
+def plan(stage_cfgs, content_size):
+    """Stage objects from the config's stage list and the content image's (width, height):
+    each stage at its image_shape, or at its longest_side with the content's aspect."""
     out = []
     for i, s in enumerate(stage_cfgs, start=1):
-        w, h = fit_shape(content_hw, s['image_shape'], s['longest_side'])
+        w, h = tuple(s['image_shape']) if s['image_shape'] else \
+            fit_size(content_size, s['longest_side'], MIN_SIDE)
         scale = s.get('style_scale')
         if scale and round(scale * max(w, h)) < MIN_SIDE:
             raise UserError(f"config key 'stages.{i - 1}.style_scale': {scale} x {max(w, h)} "
                             f'pixels is under {MIN_SIDE}; give a larger style_scale')
-        out.append(Stage(i, int(w), int(h), s['epochs'], s['lr'], s['lr_decay_epoch'],
+        out.append(Stage(i, int(w), int(h), s['steps'], s['lr'], s['lr_decay_epoch'],
                          s['lr_decay_factor'], s.get('style_longest_side'), scale))
     return out
 

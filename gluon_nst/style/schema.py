@@ -3,6 +3,7 @@
 The defaults are the book's (D2L press edition) numbers.
 """
 import os
+import sys
 
 from ..config import Field, common_fields, output_fields
 from ..errors import UserError
@@ -54,6 +55,13 @@ def _feature_scale(v):
 
 
 def _check_stage(raw, stage, key):
+    old = stage.pop('epochs')
+    if raw.get('epochs') is not None:
+        if 'steps' in raw and raw['steps'] != STAGE['steps'].default:
+            raise UserError(f"config key '{key}': give steps (epochs is its old name), not both")
+        stage['steps'] = old
+        print(f"warning: config key '{key}.epochs' is now '{key}.steps' (optimisation steps; "
+              "srcnn's train.epochs are real epochs): rename it", file=sys.stderr)
     if raw.get('longest_side') is not None and raw.get('image_shape'):
         raise UserError(f"config key '{key}': give image_shape or longest_side, not both")
     if stage['style_scale'] is not None and stage['style_longest_side'] is not None:
@@ -75,7 +83,9 @@ STAGE = {
     'style_scale': Field(None, 'float', 'instead of style_longest_side: the style image\'s '
                          'longest side as a factor of this stage\'s longest side, aspect kept '
                          '(jcjohnson\'s -style_scale)', lo=0, lo_open=True, nullable=True),
-    'epochs': Field(500, 'int', 'optimisation steps (L-BFGS: rounds)', lo=1),
+    'steps': Field(500, 'int', 'optimisation steps (L-BFGS: rounds)', lo=1),
+    'epochs': Field(None, 'int', 'old name of steps (still read, with a warning)', lo=1,
+                    nullable=True),
     'lr': Field(0.01, 'float', 'learning rate (Adam)', lo=0, lo_open=True),
     'lr_decay_epoch': Field(200, 'int', 'multiply lr by lr_decay_factor after step i '
                             'when i % lr_decay_epoch == 0 and i != 0 (0: never)', lo=0),
@@ -179,7 +189,8 @@ SCHEMA = {
                            'decay, and make the average the result (0: off; crowsonkb: 0.99)',
                            lo=0, convert=_decay),
     },
-    'stages': Field(None, 'items', 'coarse-to-fine stages (default: one stage of stage defaults)',
+    'stages': Field([{k: f.default for k, f in STAGE.items() if k != 'epochs'}], 'items',
+                    'coarse-to-fine stages (default: one stage of stage defaults)',
                     item=STAGE, check_item=_check_stage),
     'output': output_fields(
         save_every=Field(0, 'int', 'also save the image every N steps (0: per stage only)', lo=0),
