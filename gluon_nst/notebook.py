@@ -106,8 +106,8 @@ def png_bytes(image, side):
     import numpy as np
     from PIL import Image
 
-    from .image_io import to_uint8
-    a = image if isinstance(image, np.ndarray) and image.dtype == np.uint8 else to_uint8(image)
+    from .imaging import to_uint8
+    a = image if isinstance(image, np.ndarray) and image.dtype == np.uint8 else to_uint8(image, 1.0)
     im = Image.fromarray(a)
     if max(im.size) > side:
         im.thumbnail((side, side), Image.BILINEAR)
