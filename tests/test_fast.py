@@ -16,7 +16,8 @@ from PIL import Image
 from gluon_nst import config
 from gluon_nst.errors import UserError
 from gluon_nst.fast import engine, stylize
-from gluon_nst.image_io import read_rgb, to_uint8
+from gluon_nst.image_io import read_rgb
+from gluon_nst.imaging import to_uint8
 from gluon_nst.models import magenta
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,7 +40,7 @@ def model(magenta_dir):
 def images(d2l):
     content = read_rgb(os.path.join(d2l, 'rainier.jpg'))
     style = read_rgb(os.path.join(d2l, 'autumn_oak.jpg'))
-    small = to_uint8(magenta.resize(content, 192, 128))
+    small = to_uint8(magenta.resize(content, 192, 128), 1.0)
     return dict(content=content, style=style, small=small)
 
 
@@ -112,7 +113,7 @@ def test_strength_0_is_nearer_the_content_and_1_nearer_the_style_grams(model, im
                 out.append((mx.nd.dot(f, f, transpose_b=True) / (c * h * w)).asnumpy())
         return out
 
-    target = grams(to_uint8(magenta.square_image(style, 256)))
+    target = grams(to_uint8(magenta.square_image(style, 256), 1.0))
 
     def distance(img):           # mean relative squared Gram distance over the style layers
         return np.mean([np.mean((a - b) ** 2) / np.mean(b ** 2) for a, b in zip(grams(img), target)])

@@ -14,6 +14,7 @@ import sys
 import time
 
 from ..errors import RunFailed, UserError
+from ..imaging import fit_size
 from ..methods import Job, Method
 from . import engine, schema
 from .engine import stylize  # noqa: F401  (the public array API: gluon_nst.fast.stylize)
@@ -74,7 +75,7 @@ class FastJob(Job):
         self.first = None
         if self.mode == 'file':
             self.first = read_rgb(self.files[0], 'content image')
-            magenta.check_memory(*engine.fit_size(*self.first.shape[:2], cfg['longest_side']),
+            magenta.check_memory(*fit_size(self.first.shape[1::-1], cfg['longest_side']),
                                  f'content image {self.files[0]}')
         # ONNX Runtime takes the config's count even where MXNet was imported first
         # (configure_threads then reports MXNet's, which does not run here).
@@ -95,7 +96,8 @@ class FastJob(Job):
         return vector
 
     def steps(self):
-        from ..image_io import read_rgb, to_uint8
+        from ..image_io import read_rgb
+        from ..imaging import to_uint8
         from ..models import magenta
         from ..run import Step
         cfg, n, start = self.cfg, len(self.files), time.perf_counter()
@@ -111,13 +113,13 @@ class FastJob(Job):
                 content = self.first
                 if content is None:
                     content = read_rgb(path, 'content image')
-                    magenta.check_memory(*engine.fit_size(*content.shape[:2], cfg['longest_side']),
+                    magenta.check_memory(*fit_size(content.shape[1::-1], cfg['longest_side']),
                                          f'content image {path}')
             except UserError as e:
                 yield self._skip(row, i, n, path, desc, e, start)
                 continue
             read_s = time.perf_counter() - t
-            w, h = engine.fit_size(*content.shape[:2], cfg['longest_side'])
+            w, h = fit_size(content.shape[1::-1], cfg['longest_side'])
             try:
                 result, info = engine.stylize_vector(self.model, content, vector, cfg['strength'],
                                                      (w, h), cfg['style_fit'], cfg['auto_threshold'])
@@ -142,8 +144,8 @@ class FastJob(Job):
             self.content = content
             self.written.append(name if folder else 'result.png')
             if folder and len(self.thumbnails) < SHEET_RESULTS:
-                tw, th = engine.fit_size(h, w, THUMBNAIL_SIDE)
-                self.thumbnails.append((name, to_uint8(magenta.resize(result, tw, th))))
+                tw, th = fit_size((w, h), THUMBNAIL_SIDE)
+                self.thumbnails.append((name, to_uint8(magenta.resize(result, tw, th), 1.0)))
             yield Step(row, 1, i, seconds, desc=desc, text=f'{w}x{h} {transform_s:.2f} s',
                        log=True, image=result, save_as=(name,) if folder else (),
                        phase_end=i == n - 1)

@@ -18,21 +18,12 @@ import time
 import numpy as np
 
 from ..errors import UserError
-from ..image_io import to_uint8
+from ..imaging import fit_size, to_uint8
 from ..models import magenta
 
 CONTENT_MEASURE_SIDE = 256     # pixels: the scale of the shapes the measure compares
 AUTO_SIDE = 320                # the small copy the automatic strength is searched on
 AUTO_PASSES = 5                # bisection halvings after strength 1: a step of 1/32
-
-
-def fit_size(height, width, longest_side=None):
-    """(width, height) with the longest side `longest_side` (None: unchanged), aspect kept."""
-    if not longest_side:
-        return width, height
-    if width >= height:
-        return int(longest_side), max(1, round(height * longest_side / width))
-    return max(1, round(width * longest_side / height)), int(longest_side)
 
 
 def blend(vectors, weights=None):
@@ -74,7 +65,7 @@ def content_correlation(result, content, side=CONTENT_MEASURE_SIDE):
     """Pearson correlation of the result's luminance with the content's, both resized to
     `side` on their longest side: 1 the same shapes, 0 none of them."""
     h, w = np.asarray(content).shape[:2]
-    width, height = fit_size(h, w, min(side, max(h, w)))
+    width, height = fit_size((w, h), min(side, max(h, w)))
     a, b = (luminance(magenta.resize(x, width, height)).ravel() for x in (result, content))
     a, b = a - a.mean(), b - b.mean()
     denom = np.sqrt((a * a).sum() * (b * b).sum())
@@ -89,7 +80,7 @@ def auto_strength(model, content, style_vector, content_vector, threshold,
     Strength 1 first (a gentle style keeps it); else bisection between 0 and 1.  If even
     strength 0 stays below the threshold (the network's own softness), 0 is returned."""
     h, w = np.asarray(content).shape[:2]
-    small = magenta.resize(content, *fit_size(h, w, min(side, max(h, w))))
+    small = magenta.resize(content, *fit_size((w, h), min(side, max(h, w))))
     tried = []
 
     def measure(s):
@@ -134,7 +125,7 @@ def stylize_vector(model, content, vector, strength=1.0, size=None, style_fit='c
     width, height = size or (w, h)
     x = magenta.resize(content, width, height)
     info['predict_s'], start = time.perf_counter() - start, time.perf_counter()
-    result = to_uint8(model.transform(x, vector))
+    result = to_uint8(model.transform(x, vector), 1.0)
     info['transform_s'] = time.perf_counter() - start
     return result, info
 
@@ -156,5 +147,5 @@ def stylize(content_rgb, style_rgbs, weights=None, strength=1.0, longest_side=No
         style_rgbs = [style_rgbs]
     vector = blend([m.style_vector(s, style_fit) for s in style_rgbs], weights)
     h, w = np.asarray(content_rgb).shape[:2]
-    return stylize_vector(m, content_rgb, vector, strength, size or fit_size(h, w, longest_side),
+    return stylize_vector(m, content_rgb, vector, strength, size or fit_size((w, h), longest_side),
                           style_fit, threshold)[0]

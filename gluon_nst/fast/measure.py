@@ -19,7 +19,8 @@ import time
 import numpy as np
 
 from ..benchmark import parse_size
-from ..image_io import read_rgb, to_uint8
+from ..image_io import read_rgb
+from ..imaging import fit_size, to_uint8
 from ..models import magenta
 from . import engine, schema
 
@@ -29,8 +30,8 @@ STRENGTHS = [round(0.1 * i, 1) for i in range(11)]
 
 
 def psnr(a, b):
-    err = np.mean((to_uint8(magenta.to_float01(a)).astype(np.float64)
-                   - to_uint8(magenta.to_float01(b)).astype(np.float64)) ** 2)
+    err = np.mean((to_uint8(magenta.to_float01(a), 1.0).astype(np.float64)
+                   - to_uint8(magenta.to_float01(b), 1.0).astype(np.float64)) ** 2)
     return float(10 * np.log10(255.0 ** 2 / err)) if err > 0 else float('inf')
 
 
@@ -54,7 +55,7 @@ def strip(model, content, styles, strengths, side, path):
     """A grid: one row per style (its 256x256 square first), one column per strength."""
     from PIL import Image
     h, w = content.shape[:2]
-    width, height = engine.fit_size(h, w, side)
+    width, height = fit_size((w, h), side)
     x = magenta.resize(content, width, height)
     own = model.style_vector(content)
     gap = 4
@@ -63,10 +64,10 @@ def strip(model, content, styles, strengths, side, path):
     for r, style_path in enumerate(styles):
         style = read_rgb(style_path, 'style image')
         vector = model.style_vector(style)
-        square = to_uint8(magenta.square_image(style, height - gap))
+        square = to_uint8(magenta.square_image(style, height - gap), 1.0)
         sheet.paste(Image.fromarray(square), (0, r * (height + gap)))
         for c, s in enumerate(strengths):
-            y = to_uint8(model.transform(x, engine.interpolate(vector, own, s)))
+            y = to_uint8(model.transform(x, engine.interpolate(vector, own, s)), 1.0)
             sheet.paste(Image.fromarray(y), (height + c * (width + gap), r * (height + gap)))
     # 256 colours: a docs-sized PNG (a third of the RGB file's bytes).
     sheet.quantize(colors=256, method=Image.MEDIANCUT).save(path, optimize=True)

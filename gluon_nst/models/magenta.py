@@ -246,10 +246,11 @@ def resize(rgb, width, height):
     """Bilinear resize of an RGB image (uint8 or float 0..1) with Pillow (antialiased when
     shrinking): float32 0..1."""
     from PIL import Image
+    from ..imaging import to_uint8
     a = np.asarray(rgb)
     if a.shape[1] == width and a.shape[0] == height:
         return to_float01(a)
-    u8 = a if a.dtype == np.uint8 else np.clip(np.round(a * 255), 0, 255).astype(np.uint8)
+    u8 = a if a.dtype == np.uint8 else to_uint8(a, 1.0)
     return to_float01(np.asarray(Image.fromarray(u8).resize((width, height), Image.BILINEAR)))
 
 
@@ -267,8 +268,6 @@ def square_image(rgb, side, fit='crop'):
 
 def check_memory(width, height, what='content image'):
     """UserError when a (width, height) pass would not fit in the free memory."""
-    from ..runtime import available_memory_bytes
-    need, avail = BASE_BYTES + BYTES_PER_PIXEL * width * height, available_memory_bytes()
-    if avail and need > avail:
-        raise UserError(f'{what} at {width}x{height} needs about {need / 2 ** 30:.1f} GiB but '
-                        f'{avail / 2 ** 30:.1f} GiB is free: set longest_side to a smaller size')
+    from ..imaging import check_memory as check
+    check(f'{what} at {width}x{height}', BASE_BYTES + BYTES_PER_PIXEL * width * height,
+          'set longest_side to a smaller size')
