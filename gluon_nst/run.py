@@ -223,8 +223,11 @@ def _signals_held():
             signal.signal(s, handler)
 
 
-def train(cfg, quiet=False, overwrite=False, stream=None):
+def train(cfg, quiet=False, overwrite=False, stream=None, callback=None):
     """Run a config of any method into a run folder; returns the folder.
+
+    callback(step): called with every `Step` after the run folder recorded it (e.g.
+    gluon_nst.notebook.live() in Jupyter).
 
     Bad input raises UserError before the folder exists.  A run that stops raises
     RunInterrupted or RunFailed after its outputs (last good image, logs, record)
@@ -236,6 +239,8 @@ def train(cfg, quiet=False, overwrite=False, stream=None):
     try:
         for step in job.steps():
             rec(step)
+            if callback is not None:
+                callback(step)
     except KeyboardInterrupt as e:
         rec.finish('interrupted', 'stopped by the user (Ctrl-C or SIGTERM)')
         kept = 'the last good image and the logs are' if rec.last_image is not None else \
