@@ -18,7 +18,7 @@ HEADER = f"""# Configuration reference
 
 Every key of every method, its default and its meaning: the same text as
 `python scripts/train.py --help-config METHOD`. Keys are written as `--set`
-takes them (`stages.N.epochs` is `stages.0.epochs`, `stages.1.epochs`...).
+takes them (`stages.N.steps` is `stages.0.steps`, `stages.1.steps`...).
 How configs, `--set` and paths work: [Configuration](../configuration.md).
 """
 

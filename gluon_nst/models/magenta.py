@@ -131,9 +131,9 @@ def _onnx_version():
 
 
 def resolve_threads(threads=0):
-    """0: OMP_NUM_THREADS if set (as MXNet), else every core."""
-    from ..runtime import cpu_count
-    return int(threads or int(os.environ.get('OMP_NUM_THREADS') or 0) or cpu_count())
+    """0: OMP_NUM_THREADS if set (as MXNet), else every core (runtime.thread_count)."""
+    from ..runtime import thread_count
+    return thread_count(threads)
 
 
 def _providers(ort, device):
