@@ -157,7 +157,10 @@ def main_bench(argv=None, prog='gluon-nst bench'):
         return _fail(str(e).replace("config key 'method': ", 'bench: '))
     except ModuleNotFoundError:
         return _fail(f'the {method} method has no benchmark yet')
-    return module.main(argv) or 0
+    try:
+        return module.main(argv) or 0
+    except UserError as e:
+        return _fail(str(e), e.exit_code)
 
 
 # ---- upscale ---------------------------------------------------------------
