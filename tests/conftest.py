@@ -8,6 +8,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 SHARED = os.environ.get('GLUON_NST_SHARED', os.path.join(ROOT, '..', 'shared'))
+# Library code finds the shared data only through this variable (benchmarks' defaults).
+os.environ.setdefault('GLUON_NST_SHARED', SHARED)
 
 
 def _need(path):

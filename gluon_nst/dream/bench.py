@@ -19,72 +19,15 @@ import json
 import os
 import sys
 
-from ..benchmark import measure_peak_gflops, parse_size, run_child
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = os.environ.get('GLUON_NST_SHARED', os.path.join(ROOT, '..', 'shared'))
-
-CHILD = r'''
-import os, resource, statistics, sys, time
-os.environ['MXNET_MKLDNN_ENABLED'] = {onednn!r}
-os.environ['MXNET_STORAGE_FALLBACK_LOG_VERBOSE'] = '0'
-sys.path.insert(0, {root!r})
-import gluon_nst
-import numpy as np
-from gluon_nst.dream import tiles
-from gluon_nst.dream.engine import make_step
-from gluon_nst.dream.nets import DreamNet
-from gluon_nst.dream.objective import Objective
-w, h, tile, margin, steps = {w}, {h}, {tile}, {margin}, {steps}
-net = DreamNet({network!r}, {layers!r}, {weights!r})
-obj = Objective(net, 'mean_square')
-rng = np.random.RandomState(0)
-img = rng.uniform(0, 255, size=(h, w, 3)).astype(np.float32)
-norms = obj.norms(h, w)
-grad_s = []
-def grad_fn(rgb):
-    t = time.perf_counter()
-    v, g = tiles.gradient(obj, net.to_input(rgb), norms, tile, margin)
-    grad_s.append(time.perf_counter() - t)
-    return v, net.to_pixels(g)
-times = []
-for i in range(2 + steps):
-    t = time.perf_counter()
-    img, v, s = make_step(img, grad_fn, 1.5, 'mean_abs', 32, True, rng)
-    times.append(time.perf_counter() - t)
-if {profile!r}:
-    import mxnet as mx
-    mx.profiler.set_config(profile_imperative=True, profile_symbolic=True, aggregate_stats=True,
-                           filename=os.devnull)
-    mx.profiler.set_state('run')
-    for i in range({steps}):
-        grad_fn(img)
-    mx.profiler.set_state('stop')
-    table = mx.profiler.dumps().split('operator\n')[-1]
-    for line in table.splitlines():
-        f = line.split()
-        if len(f) == 6 and f[1].isdigit():
-            print('op %s %.3f' % (f[0], float(f[2]) / {steps}))
-print('median_step_s=%.4f' % statistics.median(times[2:]))
-print('median_grad_s=%.4f' % statistics.median(grad_s[2:]))
-print('flops %d' % net.forward_flops(h, w))
-print('peak_rss_mb %.1f' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-'''
+from ..benchmark import ENV_SHARED, measure_peak_gflops, parse_size, run_module, shared_folder
 
 
 def measure(args, w, h, tile, margin, threads, onednn, profile=False):
-    code = CHILD.format(root=ROOT, w=w, h=h, tile=tile, margin=margin, steps=args.steps, profile=profile,
-                        network='googlenet', layers=[args.layer], weights=args.weights,
-                        onednn='1' if onednn else '0')
-    r = run_child(code, threads)
-    for line in r['text'].splitlines():
-        if line.startswith('median_grad_s='):
-            r['median_grad_s'] = float(line.split('=')[1])
-        if line.startswith('flops'):
-            r['flops'] = int(line.split()[1])
-        if line.startswith('op '):
-            r.setdefault('op_ms', {})[line.split()[1]] = float(line.split()[2])
-    return r
+    return run_module(f'{__package__}.bench_step',
+                      ['--width', w, '--height', h, '--tile', tile, '--margin', margin, '--steps',
+                       args.steps, '--layer', args.layer]
+                      + (['--weights', args.weights] if args.weights else [])
+                      + (['--onednn'] if onednn else []) + (['--profile'] if profile else []), threads)
 
 
 # Operator groups of a profiled step (MXNet's names; a _backward_X goes with X).
@@ -192,10 +135,12 @@ def main(argv=None):
                     help='also profile the whole-image gradient by operator (mx.profiler)')
     ap.add_argument('--steps', type=int, default=5, help='timed steps (after 2 warm-up)')
     ap.add_argument('--threads', type=int, default=0, help='threads (0: all cores)')
-    ap.add_argument('--weights', default=os.path.join(SHARED, 'weights'),
-                    help='folder holding googlenet/ (default: ../shared/weights)')
+    ap.add_argument('--weights', help='folder holding googlenet/ (default: $GLUON_NST_SHARED/weights, '
+                    'else $GLUON_NST_WEIGHTS or the cache)')
     ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
     args = ap.parse_args(argv)
+    if args.weights is None and os.environ.get(ENV_SHARED):
+        args.weights = os.path.join(shared_folder('bench dream'), 'weights')
     report = run(args)
     if args.json:
         print(json.dumps(report, indent=2))
