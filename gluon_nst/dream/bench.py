@@ -5,6 +5,7 @@ cost of tiles, and memory.
     gluon-nst bench dream --sizes 512x384,1024x768 --tiles 0,256,512 --margins 0,32 --onednn
     gluon-nst bench dream --sizes 4000x3000 --tiles 1024 --margins 32 --steps 1   # tiled only
     gluon-nst bench dream --json
+    gluon-nst bench dream --peers                 # step and 4-octave dream against PyTorch
 (`python scripts/bench.py dream ...` is the same.)
 
 A step is Google's make_step (jitter, gradient, normalise, clip, roll back) on
@@ -19,7 +20,13 @@ import json
 import os
 import sys
 
-from ..benchmark import ENV_SHARED, measure_peak_gflops, parse_size, run_module, shared_folder
+from ..benchmark import (ENV_SHARED, alternate, check_same_work, measure_peak_gflops, parse_size,
+                         peer_row, print_peer_table, require_torch, run_module, shared_folder,
+                         torch_version)
+from ..errors import UserError
+
+# The first objective of both sides agrees to this (float32; the LRN and pools differ in order).
+SAME_RTOL = 1e-4
 
 
 def measure(args, w, h, tile, margin, threads, onednn, profile=False):
@@ -96,6 +103,33 @@ def run(args):
                 profiles=profiles)
 
 
+def peers(args):
+    """Google's step and a whole dream, ours against the same GoogLeNet in PyTorch."""
+    from gluon_nst.runtime import cpu_count
+    require_torch()
+    if not args.weights:
+        raise UserError('bench dream --peers: give --weights (the folder holding googlenet/) or set '
+                        '$GLUON_NST_SHARED: the PyTorch peer reads the raw weight files')
+    threads = args.threads or cpu_count()
+    peak = measure_peak_gflops(threads)
+    rows = []
+    for w, h in [parse_size(s) for s in args.sizes.split(',')]:
+        common = ['--width', w, '--height', h, '--steps', args.steps, '--layer', args.layer,
+                  '--weights', args.weights, '--dream', args.octaves]
+        runs = alternate([('ours', lambda: run_module(f'{__package__}.bench_step', common, threads)),
+                          ('torch', lambda: run_module('gluon_nst.peers.torch_googlenet', common,
+                                                       threads))], args.repeats)
+        agree = check_same_work('the first dream objective', runs['ours'][0]['first_objective'],
+                                runs['torch'][0]['first_objective'], SAME_RTOL)
+        rows.append(peer_row(f'step {w}x{h} ({args.layer})', runs['ours'], runs['torch'],
+                             agreement=agree))
+        if args.octaves:
+            rows.append(peer_row(f'whole dream, {args.octaves} octaves x 10 steps', runs['ours'],
+                                 runs['torch'], key='dream_s'))
+    return dict(machine_peak_gflops=peak, threads=threads, rounds=args.repeats,
+                torch_version=torch_version(), peers=rows)
+
+
 def print_table(report):
     print(f'machine fp32 peak (sgemm, {report["threads"]} threads): '
           f'{report["machine_peak_gflops"]:.1f} GFLOP/s; layer {report["layer"]}, L2 objective')
@@ -137,11 +171,19 @@ def main(argv=None):
     ap.add_argument('--threads', type=int, default=0, help='threads (0: all cores)')
     ap.add_argument('--weights', help='folder holding googlenet/ (default: $GLUON_NST_SHARED/weights, '
                     'else $GLUON_NST_WEIGHTS or the cache)')
+    ap.add_argument('--peers', action='store_true',
+                    help='the step and a whole dream against the same GoogLeNet in PyTorch')
+    ap.add_argument('--octaves', type=int, default=4,
+                    help="--peers: a whole dream of Google's recipe over this many octaves (0: none)")
+    ap.add_argument('--repeats', type=int, default=3, help='--peers: alternating rounds')
     ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
     args = ap.parse_args(argv)
     if args.weights is None and os.environ.get(ENV_SHARED):
         args.weights = os.path.join(shared_folder('bench dream'), 'weights')
-    report = run(args)
+    report = peers(args) if args.peers else run(args)
+    if args.peers and not args.json:
+        print_peer_table(report)
+        return 0
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
