@@ -12,16 +12,22 @@ D2L_CONFIG = os.path.join(ROOT, 'configs', 'rainier.yaml')
 WARMUP = 2
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog='python -m gluon_nst.style.bench_adam')
-    ap.add_argument('--config', default=D2L_CONFIG)
+def parser(prog, config):
+    """The options every style measurement module takes."""
+    ap = argparse.ArgumentParser(prog=prog)
+    ap.add_argument('--config', default=config)
     ap.add_argument('--content', required=True)
     ap.add_argument('--style', required=True)
     ap.add_argument('--weights', help='weights file or folder (default: the usual lookup)')
+    ap.add_argument('--profile', action='store_true', help='print mx.profiler aggregate stats')
+    return ap
+
+
+def main(argv=None):
+    ap = parser('python -m gluon_nst.style.bench_adam', D2L_CONFIG)
     ap.add_argument('--width', type=int, default=300)
     ap.add_argument('--height', type=int, default=200)
     ap.add_argument('--steps', type=int, default=10, help='timed steps (after 2 warm-up)')
-    ap.add_argument('--profile', action='store_true', help='print mx.profiler aggregate stats')
     args = ap.parse_args(argv)
     from .. import config, image_io
     from . import engine

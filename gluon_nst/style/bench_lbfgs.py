@@ -7,11 +7,11 @@ also writes what the PyTorch peer (gluon_nst.peers.torch_lbfgs) needs to do the
 same work: the start image, content and style in network space, and the loss
 weights per layer.
 """
-import argparse
 import os
 import time
 
 from ..benchmark import emit, median_after
+from .bench_adam import parser
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GATYS_CONFIG = os.path.join(ROOT, 'configs', 'gatys.yaml')
@@ -59,15 +59,10 @@ def peer_inputs(session, path):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog='python -m gluon_nst.style.bench_lbfgs')
-    ap.add_argument('--config', default=GATYS_CONFIG)
-    ap.add_argument('--content', required=True)
-    ap.add_argument('--style', required=True)
-    ap.add_argument('--weights', help='weights file or folder (default: the usual lookup)')
+    ap = parser('python -m gluon_nst.style.bench_lbfgs', GATYS_CONFIG)
     ap.add_argument('--longest-side', type=int, default=512)
     ap.add_argument('--iterations', type=int, default=10)
     ap.add_argument('--save-inputs', help='write the peer\'s inputs (.npz) here')
-    ap.add_argument('--profile', action='store_true', help='print mx.profiler aggregate stats')
     args = ap.parse_args(argv)
     from .engine import Session, iterate
     cfg = load_config(args)
