@@ -1,11 +1,10 @@
-"""What the PyTorch peers share: threads, timing, and the result line."""
+"""What the PyTorch peers share: torch with the parent's thread count, and the
+result line and medians of gluon_nst.benchmark."""
 import os
-import statistics
-import time
 
 from ..benchmark import emit, median_after
 
-__all__ = ['emit', 'median_after', 'setup_torch', 'timed', 'statistics']
+__all__ = ['emit', 'median_after', 'setup_torch']
 
 
 def setup_torch():
@@ -14,9 +13,3 @@ def setup_torch():
     torch.set_num_threads(int(os.environ.get('OMP_NUM_THREADS') or torch.get_num_threads()))
     torch.manual_seed(0)
     return torch
-
-
-def timed(fn, *args):
-    t = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - t
