@@ -1,44 +1,168 @@
 """What every method's benchmark shares: the machine's sgemm peak (the yardstick
 for GFLOP/s figures, since the CPU changes between machines), and running a
-measurement in a fresh process with its own peak memory.
+measurement in a fresh process (`python -m MODULE`) with its own peak memory.
+
+A measurement module prints its figures as one line `bench-result {JSON}`
+(`emit`); `run_module` returns them with the child's wall time and peak RSS,
+which the parent reads from the kernel (os.wait4), so peers that know nothing of
+this package are measured alike.
 """
+import json
 import os
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
+
+from .errors import UserError
+
+# The folder holding the gluon_nst package: children import this very package.
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULT_PREFIX = 'bench-result '
+ENV_SHARED = 'GLUON_NST_SHARED'
 
 
 def parse_size(text):
-    w, h = text.lower().split('x')
-    return int(w), int(h)
+    try:
+        w, h = text.lower().split('x')
+        return int(w), int(h)
+    except ValueError:
+        raise UserError(f'size {text!r}: write WIDTHxHEIGHT, e.g. 1024x768') from None
 
 
-def run_child(code, threads, timeout=3600):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MPLBACKEND='Agg')
-    t = time.time()
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env,
-                       timeout=timeout)
-    if r.returncode != 0:
-        raise RuntimeError(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else 'failed')
-    out = dict(wall_s=time.time() - t, text=r.stdout)
-    for line in r.stdout.splitlines():
-        if 'median_step_s=' in line:
-            out['median_step_s'] = float(line.split('median_step_s=')[1].split()[0])
-        if line.startswith('peak_rss_mb'):
-            out['peak_rss_mb'] = float(line.split()[1])
+def emit(**figures):
+    """Print a measurement's figures for run_module (one JSON line)."""
+    print(RESULT_PREFIX + json.dumps(figures), flush=True)
+
+
+def median_after(times, warmup):
+    """Median of the timings after the warm-up ones (all of them if there are no more)."""
+    return statistics.median(times[warmup:] or times)
+
+
+def child_env(threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads), MPLBACKEND='Agg')
+    env['PYTHONPATH'] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get('PYTHONPATH')) if p)
+    return env
+
+
+def run_module(module, args=(), threads=1, timeout=3600):
+    """`python -m module args` in a fresh process with `threads` threads.
+
+    Returns the figures it emitted, plus wall_s, peak_rss_mb and its stdout (text);
+    a failing child raises RuntimeError with its last error line."""
+    return run_command([sys.executable, '-m', module] + [str(a) for a in args], threads, timeout)
+
+
+def run_command(cmd, threads=1, timeout=3600):
+    with tempfile.TemporaryFile('w+') as out, tempfile.TemporaryFile('w+') as err:
+        start = time.time()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=child_env(threads), text=True)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.time() - start > timeout:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                proc.returncode = -9
+                raise RuntimeError(f'{" ".join(cmd[1:4])}: no result after {timeout} s')
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.time() - start
+        out.seek(0), err.seek(0)
+        text, errors = out.read(), err.read().strip()
+    if proc.returncode != 0:
+        raise RuntimeError(f'{" ".join(cmd[1:4])}: ' +
+                           (errors.splitlines()[-1] if errors else f'exit code {proc.returncode}'))
+    result = dict(wall_s=wall, text=text, peak_rss_mb=usage.ru_maxrss / 1024)
+    for line in text.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            result.update(json.loads(line[len(RESULT_PREFIX):]))
+        for token in line.split():          # key=number tokens (the shared peer scripts)
+            key, _, value = token.partition('=')
+            if key and key not in result:
+                try:
+                    result[key] = float(value)
+                except ValueError:
+                    pass
+    return result
+
+
+def alternate(programs, rounds):
+    """Run each (name, run) program in turn, `rounds` times: {name: [result, ...]}.
+    Alternating rounds share any change of the machine's load between the programs."""
+    out = {}
+    for _ in range(rounds):
+        for name, run in programs:
+            out.setdefault(name, []).append(run())
     return out
+
+
+def shared_folder(what):
+    """$GLUON_NST_SHARED (the shared data folder), checked to hold `what`."""
+    root = os.environ.get(ENV_SHARED)
+    if not root:
+        raise UserError(f'{what}: set ${ENV_SHARED} to the shared data folder (it holds bench/, '
+                        'weights/ and d2l/), or pass the file options')
+    if not os.path.isdir(root):
+        raise UserError(f'${ENV_SHARED}={root} is not a folder: point it at the shared data folder')
+    return root
+
+
+def require_torch():
+    import importlib.util
+    if importlib.util.find_spec('torch') is None:
+        raise UserError('--peers runs PyTorch peers: pip install -c constraints.txt -e ".[bench]"')
 
 
 def measure_peak_gflops(threads):
     """fp32 peak of this machine, measured with a large sgemm (numpy's BLAS)."""
-    code = ('import time, numpy as np\n'
-            'n = 3072\n'
-            'a = np.random.rand(n, n).astype(np.float32); b = np.random.rand(n, n).astype(np.float32)\n'
-            'a @ b\n'
-            'ts = []\n'
-            'for _ in range(5):\n'
-            '    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)\n'
-            'print("gflops", 2 * n ** 3 / min(ts) / 1e9)\n')
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env)
-    return float(r.stdout.split()[-1])
+    return run_module(f'{__package__}.sgemm_peak', [], threads)['gflops']
+
+
+def relative_difference(a, b):
+    return abs(a - b) / max(abs(a), abs(b), 1e-30)
+
+
+def check_same_work(what, ours, peer, rtol):
+    """Equal work: the first loss (or output) of both sides agrees within `rtol`."""
+    diff = relative_difference(ours, peer)
+    if not diff <= rtol:
+        raise RuntimeError(f'{what}: ours {ours:.6g}, PyTorch {peer:.6g} (relative difference '
+                           f'{diff:.2g} > {rtol:g}): the two sides do not do the same work')
+    return diff
+
+
+def peer_row(work, ours, peer, key='median_step_s', agreement=None):
+    """A row of the side-by-side table from both sides' result lists (alternating rounds):
+    medians of `key` (seconds), the ratio ours / PyTorch's, both peak RSS."""
+    o = statistics.median(r[key] for r in ours)
+    p = statistics.median(r[key] for r in peer)
+    return dict(work=work, ours_s=o, torch_s=p, ratio=o / p,
+                ours_peak_rss_mb=max(r['peak_rss_mb'] for r in ours),
+                torch_peak_rss_mb=max(r['peak_rss_mb'] for r in peer),
+                rounds=len(ours), agreement=agreement)
+
+
+def print_peer_table(report):
+    """The table of `--peers`: ours, PyTorch's, the ratio and both peak memories."""
+    print(f'machine fp32 peak (sgemm, {report["threads"]} threads): '
+          f'{report["machine_peak_gflops"]:.1f} GFLOP/s; medians of {report["rounds"]} alternating '
+          f'rounds, {report["threads"]} threads each side; torch {report.get("torch_version", "?")}')
+    head = (f'{"work":<44s} {"ours s":>9s} {"torch s":>9s} {"ours/torch":>10s} '
+            f'{"ours MB":>8s} {"torch MB":>8s} {"same work":>10s}')
+    print(head)
+    print('-' * len(head))
+    for r in report['peers']:
+        agree = '-' if r['agreement'] is None else f'{r["agreement"]:.0e}'
+        print(f'{r["work"]:<44s} {r["ours_s"]:9.4f} {r["torch_s"]:9.4f} {r["ratio"]:9.2f}x '
+              f'{r["ours_peak_rss_mb"]:8.0f} {r["torch_peak_rss_mb"]:8.0f} {agree:>10s}')
+    print('same work: relative difference of the first loss (or output) of the two sides')
+
+
+def torch_version():
+    from importlib.metadata import version
+    return version('torch')

@@ -22,7 +22,7 @@ def train_parser(prog='gluon-nst train'):
     p.add_argument('config', nargs='?', help='YAML config (see configs/)')
     p.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
                    help='override a config key, e.g. --set loss.style_weight=1e4 '
-                        '--set stages.0.epochs=50 (repeatable)')
+                        '--set stages.0.steps=50 (repeatable)')
     p.add_argument('--output', '-o', help='run folder (default: runs/<config name>[-N])')
     p.add_argument('--overwrite', action='store_true', help='reuse a non-empty --output folder')
     p.add_argument('--quiet', '-q', action='store_true', help='log lines instead of a progress bar')
@@ -73,7 +73,7 @@ def sweep_parser(prog='gluon-nst sweep'):
     ap.add_argument('--address', default=None, help='Ray cluster address (with --executor ray)')
     ap.add_argument('--retry-failed', action='store_true', help='run failed runs again')
     ap.add_argument('--set', dest='overrides', action='append', default=[], metavar='KEY=VALUE',
-                    help='override for every run (e.g. --set stages.0.epochs=20)')
+                    help='override for every run (e.g. --set stages.0.steps=20)')
     return ap
 
 
@@ -124,7 +124,10 @@ def main_bench(argv=None, prog='gluon-nst bench'):
         return fail(str(e).replace("config key 'method': ", 'bench: '))
     except ModuleNotFoundError:
         return fail(f'the {method} method has no benchmark yet')
-    return module.main(argv) or 0
+    try:
+        return module.main(argv) or 0
+    except UserError as e:
+        return fail(str(e), e.exit_code)
 
 
 # ---- upscale ---------------------------------------------------------------

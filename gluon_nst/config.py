@@ -229,7 +229,7 @@ def _validate_items(items, f, key):
 
 
 def _set_path(cfg, schema, dotted, value):
-    """Apply one override; list items are addressed by index (stages.1.epochs)."""
+    """Apply one override; list items are addressed by index (stages.1.steps)."""
     parts = dotted.split('.')
     node = cfg
     for i, p in enumerate(parts[:-1]):
@@ -380,7 +380,7 @@ def _get(cfg, dotted):
 
 def _ensure_sections(raw, schema, dotted):
     """Create what an override needs: intermediate mappings, or a list of items from
-    its defaults (`stages.0.epochs` on a config that has no stages)."""
+    its defaults (`stages.0.steps` on a config that has no stages)."""
     node = raw
     for p in dotted.split('.')[:-1]:
         f = schema.get(p) if isinstance(schema, dict) else None

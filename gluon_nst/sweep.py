@@ -5,7 +5,7 @@ any method:
 
     base: ../rainier.yaml            # relative to the sweep file
     set:                             # overrides for every run
-      stages.1.epochs: 100
+      stages.1.steps: 100
     grid:                            # every combination
       loss.style_weight: [1.0e+2, 1.0e+3, 1.0e+4]
       loss.tv_weight: [0, 10]

@@ -16,6 +16,8 @@ from gluon_nst import runtime  # noqa: E402
 runtime.configure_threads()          # before a test module imports MXNet (as a run does)
 
 SHARED = os.environ.get('GLUON_NST_SHARED', os.path.join(ROOT, '..', 'shared'))
+# Library code finds the shared data only through this variable (benchmarks' defaults).
+os.environ.setdefault('GLUON_NST_SHARED', SHARED)
 SHARED_FIXTURES = {'shared', 'vgg_h5', 'googlenet_weights', 'd2l'}
 
 

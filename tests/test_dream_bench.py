@@ -1,4 +1,5 @@
 """`gluon-nst bench dream` runs end to end (tiny sizes: figures are its job, not the test's)."""
+import json
 import os
 
 import pytest
@@ -34,3 +35,17 @@ def test_operator_groups():
     assert bench.op_group('_backward_Convolution') == bench.op_group('Convolution') == 'convolution'
     assert bench.op_group('_backward_Pooling') == 'pooling'
     assert bench.op_group('_power_scalar') == 'other'
+
+
+@pytest.mark.orchestration
+def test_bench_dream_against_the_same_googlenet_in_torch(googlenet_weights, capsys):
+    pytest.importorskip('torch', reason='needs torch (pip install -c constraints.txt -e ".[bench]")')
+    assert bench.main(['--peers', '--sizes', '96x64', '--steps', '1', '--octaves', '2', '--repeats', '1',
+                       '--threads', '1', '--weights', googlenet_weights, '--json']) == 0
+    step, whole = json.loads(capsys.readouterr().out)['peers']
+    assert step['work'] == 'step 96x64 (inception_4c/output)' and step['agreement'] < 1e-4
+    assert whole['work'].startswith('whole dream, 2 octaves')
+    for row in (step, whole):
+        assert row['ours_s'] > 0 and row['torch_s'] > 0
+        assert row['ratio'] == pytest.approx(row['ours_s'] / row['torch_s'])
+        assert row['ours_peak_rss_mb'] > 100 and row['torch_peak_rss_mb'] > 100

@@ -5,6 +5,7 @@ cost of tiles, and memory.
     gluon-nst bench dream --sizes 512x384,1024x768 --tiles 0,256,512 --margins 0,32 --onednn
     gluon-nst bench dream --sizes 4000x3000 --tiles 1024 --margins 32 --steps 1   # tiled only
     gluon-nst bench dream --json
+    gluon-nst bench dream --peers                 # step and 4-octave dream against PyTorch
 (`python scripts/bench.py dream ...` is the same.)
 
 A step is Google's make_step (jitter, gradient, normalise, clip, roll back) on
@@ -19,73 +20,21 @@ import json
 import os
 import sys
 
-from ..benchmark import measure_peak_gflops, parse_size, run_child
+from ..benchmark import (ENV_SHARED, alternate, check_same_work, measure_peak_gflops, parse_size,
+                         peer_row, print_peer_table, require_torch, run_module, shared_folder,
+                         torch_version)
+from ..errors import UserError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = os.environ.get('GLUON_NST_SHARED', os.path.join(ROOT, '..', 'shared'))
-
-CHILD = r'''
-import os, resource, statistics, sys, time
-os.environ['MXNET_MKLDNN_ENABLED'] = {onednn!r}
-os.environ['MXNET_STORAGE_FALLBACK_LOG_VERBOSE'] = '0'
-sys.path.insert(0, {root!r})
-import gluon_nst
-import numpy as np
-from gluon_nst import imaging
-from gluon_nst.dream.engine import make_step
-from gluon_nst.dream.objective import Objective
-from gluon_nst.models import features
-w, h, tile, margin, steps = {w}, {h}, {tile}, {margin}, {steps}
-net = features.load({network!r}, {layers!r}, path={weights!r})
-obj = Objective(net, 'mean_square')
-rng = np.random.RandomState(0)
-img = rng.uniform(0, 255, size=(h, w, 3)).astype(np.float32)
-norms = obj.norms((w, h))
-crops = imaging.tiles((w, h), tile, margin) if imaging.needs_tiles((w, h), tile) else None
-grad_s = []
-def grad_fn(rgb):
-    t = time.perf_counter()
-    v, g = obj.gradient(net.to_input(rgb), norms, crops)
-    grad_s.append(time.perf_counter() - t)
-    return v, net.to_pixels(g)
-times = []
-for i in range(2 + steps):
-    t = time.perf_counter()
-    img, v, s = make_step(img, grad_fn, 1.5, 'mean_abs', 32, True, rng)
-    times.append(time.perf_counter() - t)
-if {profile!r}:
-    import mxnet as mx
-    mx.profiler.set_config(profile_imperative=True, profile_symbolic=True, aggregate_stats=True,
-                           filename=os.devnull)
-    mx.profiler.set_state('run')
-    for i in range({steps}):
-        grad_fn(img)
-    mx.profiler.set_state('stop')
-    table = mx.profiler.dumps().split('operator\n')[-1]
-    for line in table.splitlines():
-        f = line.split()
-        if len(f) == 6 and f[1].isdigit():
-            print('op %s %.3f' % (f[0], float(f[2]) / {steps}))
-print('median_step_s=%.4f' % statistics.median(times[2:]))
-print('median_grad_s=%.4f' % statistics.median(grad_s[2:]))
-print('flops %d' % net.forward_flops((w, h)))
-print('peak_rss_mb %.1f' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-'''
+# The first objective of both sides agrees to this (float32; the LRN and pools differ in order).
+SAME_RTOL = 1e-4
 
 
 def measure(args, w, h, tile, margin, threads, onednn, profile=False):
-    code = CHILD.format(root=ROOT, w=w, h=h, tile=tile, margin=margin, steps=args.steps, profile=profile,
-                        network='googlenet', layers=[args.layer], weights=args.weights,
-                        onednn='1' if onednn else '0')
-    r = run_child(code, threads)
-    for line in r['text'].splitlines():
-        if line.startswith('median_grad_s='):
-            r['median_grad_s'] = float(line.split('=')[1])
-        if line.startswith('flops'):
-            r['flops'] = int(line.split()[1])
-        if line.startswith('op '):
-            r.setdefault('op_ms', {})[line.split()[1]] = float(line.split()[2])
-    return r
+    return run_module(f'{__package__}.bench_step',
+                      ['--width', w, '--height', h, '--tile', tile, '--margin', margin, '--steps',
+                       args.steps, '--layer', args.layer]
+                      + (['--weights', args.weights] if args.weights else [])
+                      + (['--onednn'] if onednn else []) + (['--profile'] if profile else []), threads)
 
 
 # Operator groups of a profiled step (MXNet's names; a _backward_X goes with X).
@@ -155,6 +104,33 @@ def run(args):
                 profiles=profiles)
 
 
+def peers(args):
+    """Google's step and a whole dream, ours against the same GoogLeNet in PyTorch."""
+    from gluon_nst.runtime import cpu_count
+    require_torch()
+    if not args.weights:
+        raise UserError('bench dream --peers: give --weights (the folder holding googlenet/) or set '
+                        '$GLUON_NST_SHARED: the PyTorch peer reads the raw weight files')
+    threads = args.threads or cpu_count()
+    peak = measure_peak_gflops(threads)
+    rows = []
+    for w, h in [parse_size(s) for s in args.sizes.split(',')]:
+        common = ['--width', w, '--height', h, '--steps', args.steps, '--layer', args.layer,
+                  '--weights', args.weights, '--dream', args.octaves]
+        runs = alternate([('ours', lambda: run_module(f'{__package__}.bench_step', common, threads)),
+                          ('torch', lambda: run_module('gluon_nst.peers.torch_googlenet', common,
+                                                       threads))], args.repeats)
+        agree = check_same_work('the first dream objective', runs['ours'][0]['first_objective'],
+                                runs['torch'][0]['first_objective'], SAME_RTOL)
+        rows.append(peer_row(f'step {w}x{h} ({args.layer})', runs['ours'], runs['torch'],
+                             agreement=agree))
+        if args.octaves:
+            rows.append(peer_row(f'whole dream, {args.octaves} octaves x 10 steps', runs['ours'],
+                                 runs['torch'], key='dream_s'))
+    return dict(machine_peak_gflops=peak, threads=threads, rounds=args.repeats,
+                torch_version=torch_version(), peers=rows)
+
+
 def print_table(report):
     print(f'machine fp32 peak (sgemm, {report["threads"]} threads): '
           f'{report["machine_peak_gflops"]:.1f} GFLOP/s; layer {report["layer"]}, L2 objective')
@@ -194,11 +170,21 @@ def main(argv=None):
                     help='also profile the whole-image gradient by operator (mx.profiler)')
     ap.add_argument('--steps', type=int, default=5, help='timed steps (after 2 warm-up)')
     ap.add_argument('--threads', type=int, default=0, help='threads (0: all cores)')
-    ap.add_argument('--weights', default=os.path.join(SHARED, 'weights'),
-                    help='folder holding googlenet/ (default: ../shared/weights)')
+    ap.add_argument('--weights', help='folder holding googlenet/ (default: $GLUON_NST_SHARED/weights, '
+                    'else $GLUON_NST_WEIGHTS or the cache)')
+    ap.add_argument('--peers', action='store_true',
+                    help='the step and a whole dream against the same GoogLeNet in PyTorch')
+    ap.add_argument('--octaves', type=int, default=4,
+                    help="--peers: a whole dream of Google's recipe over this many octaves (0: none)")
+    ap.add_argument('--repeats', type=int, default=3, help='--peers: alternating rounds')
     ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
     args = ap.parse_args(argv)
-    report = run(args)
+    if args.weights is None and os.environ.get(ENV_SHARED):
+        args.weights = os.path.join(shared_folder('bench dream'), 'weights')
+    report = peers(args) if args.peers else run(args)
+    if args.peers and not args.json:
+        print_peer_table(report)
+        return 0
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

@@ -17,71 +17,25 @@ the D2L recipe's optimisation time for that output, beside the fast time.
 import argparse
 import json
 import os
-import sys
 
-from ..benchmark import measure_peak_gflops, parse_size, run_child
+from ..benchmark import ENV_SHARED, measure_peak_gflops, parse_size, run_module, shared_folder
+from ..errors import UserError
 from .schema import SCHEMA
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = os.environ.get('GLUON_NST_SHARED', os.path.join(ROOT, '..', 'shared'))
 DEFAULT_SIZES = '384x384,1200x800,1920x1080'
 RECIPE_STEPS = (500, 300)        # the D2L recipe: steps at a quarter of the size, then at it
 
-CHILD = r'''
-import resource, statistics, sys, time
-sys.path.insert(0, {root!r})
-import gluon_nst
-import numpy as np
-from gluon_nst.image_io import read_rgb
-from gluon_nst.models import magenta
-w, h, repeats = {w}, {h}, {repeats}
-t = time.perf_counter()
-m = magenta.load({weights!r}, {threads}, precision={precision!r})
-load_s = time.perf_counter() - t
-content = magenta.resize(read_rgb({content!r}), w, h)
-style = read_rgb({style!r})
-ts = []
-for _ in range(3):
-    t = time.perf_counter(); v = m.style_vector(style); ts.append(time.perf_counter() - t)
-vector_s = min(ts)
-rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-m.transform(content, v)                      # warm-up: ONNX Runtime plans this shape
-times = []
-for _ in range(repeats):
-    t = time.perf_counter(); out = m.transform(content, v); times.append(time.perf_counter() - t)
-assert out.shape == (h, w, 3)
-print('fast %dx%d load_s=%.3f style_vector_s=%.4f median_step_s=%.4f min_s=%.4f threads=%d'
-      % (w, h, load_s, vector_s, statistics.median(times), min(times), m.threads))
-print('loaded_rss_mb %.1f' % rss_loaded)
-print('peak_rss_mb %.1f' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-'''
-
-GATYS = r'''
-import sys
-sys.path.insert(0, {root!r})
-from gluon_nst.cli import main_bench
-sys.exit(main_bench(['style', '--sizes', {sizes!r}, '--steps', '{steps}', '--threads', '{threads}',
-                     '--json'] + {extra!r}))
-'''
-
-
-def _value(text, key):
-    for token in text.split():
-        if token.startswith(key + '='):
-            return float(token.split('=', 1)[1])
-    return None
-
 
 def measure(args, w, h, threads):
-    code = CHILD.format(root=ROOT, w=w, h=h, repeats=args.repeats, threads=threads,
-                        weights=args.weights, content=args.content, style=args.style,
-                        precision=args.precision)
-    r = run_child(code, threads, timeout=1800)
-    loaded = [float(x.split()[1]) for x in r['text'].splitlines() if x.startswith('loaded_rss_mb')]
-    return dict(width=w, height=h, seconds_per_image=r['median_step_s'],
-                min_seconds=_value(r['text'], 'min_s'), style_vector_s=_value(r['text'], 'style_vector_s'),
-                load_s=_value(r['text'], 'load_s'), megapixels_per_s=w * h / 1e6 / r['median_step_s'],
-                peak_rss_mb=r['peak_rss_mb'], loaded_rss_mb=loaded[0] if loaded else None)
+    r = run_module(f'{__package__}.bench_pass',
+                   ['--width', w, '--height', h, '--repeats', args.repeats, '--threads', threads,
+                    '--precision', args.precision,
+                    '--content', args.content, '--style', args.style]
+                   + (['--weights', args.weights] if args.weights else []), threads, timeout=1800)
+    return dict(width=w, height=h, seconds_per_image=r['median_step_s'], min_seconds=r['min_s'],
+                style_vector_s=r['style_vector_s'], load_s=r['load_s'],
+                megapixels_per_s=w * h / 1e6 / r['median_step_s'],
+                peak_rss_mb=r['peak_rss_mb'], loaded_rss_mb=r['loaded_rss_mb'])
 
 
 def gatys(args, sizes, threads):
@@ -90,9 +44,10 @@ def gatys(args, sizes, threads):
     for w, h in sizes:
         stage_sizes += [(max(16, w // 4), max(16, h // 4)), (w, h)]
     text = ','.join(f'{w}x{h}' for w, h in dict.fromkeys(stage_sizes))
-    extra = ['--weights', os.path.join(SHARED, 'weights')] if os.path.isdir(SHARED) else []
-    r = run_child(GATYS.format(root=ROOT, sizes=text, steps=args.gatys_steps, threads=threads,
-                               extra=extra), threads, timeout=7200)
+    r = run_module('gluon_nst', ['bench', 'style', '--sizes', text, '--steps', args.gatys_steps,
+                                 '--threads', threads, '--content', args.content, '--style',
+                                 args.style, '--json']
+                   + (['--weights', args.weights] if args.weights else []), threads, timeout=7200)
     step = {(x['width'], x['height']): x['median_step_s']
             for x in json.loads(r['text'])['results']}
     out = {}
@@ -110,10 +65,10 @@ def main(argv=None):
     ap.add_argument('--sizes', default=DEFAULT_SIZES, help='comma-separated WxH')
     ap.add_argument('--repeats', type=int, default=5, help='timed passes per size (after 1 warm-up)')
     ap.add_argument('--threads', type=int, default=0, help='ONNX Runtime threads (0: every core)')
-    ap.add_argument('--weights', default=os.path.join(SHARED, 'weights'),
-                    help='folder holding magenta/ (default: ../shared/weights)')
-    ap.add_argument('--content', default=os.path.join(SHARED, 'd2l', 'rainier.jpg'))
-    ap.add_argument('--style', default=os.path.join(SHARED, 'd2l', 'autumn_oak.jpg'))
+    ap.add_argument('--weights', help='folder holding magenta/ (default: $GLUON_NST_SHARED/weights, '
+                    'else $GLUON_NST_WEIGHTS or the cache)')
+    ap.add_argument('--content', help='default: $GLUON_NST_SHARED/d2l/rainier.jpg')
+    ap.add_argument('--style', help='default: $GLUON_NST_SHARED/d2l/autumn_oak.jpg')
     ap.add_argument('--precision', choices=SCHEMA['precision'].choices, default=SCHEMA['precision'].default,
                     help='the transformer\'s activations (default: the method\'s)')
     ap.add_argument('--gatys', action='store_true',
@@ -122,10 +77,14 @@ def main(argv=None):
     ap.add_argument('--no-peak', action='store_true', help='skip the sgemm peak measurement')
     ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
     args = ap.parse_args(argv)
-    for what in ('content', 'style'):
+    if args.weights is None and os.environ.get(ENV_SHARED):
+        args.weights = os.path.join(shared_folder('bench fast'), 'weights')
+    for what, name in (('content', 'rainier.jpg'), ('style', 'autumn_oak.jpg')):
+        if getattr(args, what) is None:
+            setattr(args, what, os.path.join(shared_folder(f'bench fast: the {what} image'), 'd2l', name))
         if not os.path.isfile(getattr(args, what)):
-            sys.exit(f'error: {what} image {getattr(args, what)} not found: pass --{what} or set '
-                     'GLUON_NST_SHARED')
+            raise UserError(f'{what} image {getattr(args, what)} not found: pass --{what} or set '
+                            '$GLUON_NST_SHARED to the shared data folder')
     threads = args.threads or cpu_count()
     sizes = [parse_size(s) for s in args.sizes.split(',')]
     peak = None if args.no_peak else measure_peak_gflops(threads)

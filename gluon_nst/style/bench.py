@@ -1,33 +1,42 @@
 """Benchmark the style-transfer step, side by side with the peers.
 
-    gluon-nst bench style                           # our step at 300x200 and 1200x800
+    gluon-nst bench style                           # the D2L step at 300x200 and 1200x800
     gluon-nst bench style --peers                   # + the book's MXNet loop and PyTorch
+    gluon-nst bench style --recipe gatys --peers    # gatys.yaml's L-BFGS at 512 px vs torch.optim.LBFGS
     gluon-nst bench style --scaling                 # step time against pixel count (plot)
     gluon-nst bench style --profile 300x200         # where the time goes (mx.profiler)
     gluon-nst bench style --json                    # machine-readable
-(`python scripts/bench.py ...` is the same.)
+(`python scripts/bench.py ...` is the same.)  Images, weights and the D2L peers come
+from $GLUON_NST_SHARED (d2l/, weights/, bench/) unless --content, --style, --weights
+are given.
 
-Every measurement runs in its own process (fresh memory, its own peak RSS);
-with --peers the programs alternate, `--repeats` rounds, and the table shows
-medians.  Our step is the engine's own Adam loop (gluon_nst.optimize) with
-the book's layers and weights, reading the losses every step as the peers do.
+Every measurement runs in its own process (python -m gluon_nst.style.bench_adam,
+.bench_lbfgs, gluon_nst.peers.torch_lbfgs: fresh memory, its own peak RSS); with
+--peers the programs alternate, `--repeats` rounds, and the table shows medians.
+The D2L step is the engine's own Adam loop with the book's layers and weights; the
+gatys recipe runs configs/gatys.yaml through the engine's L-BFGS, the peer
+torch.optim.LBFGS with jcjohnson/neural-style's settings on the same Caffe VGG-19
+and the same inputs (its first loss must agree with ours).
 """
 import argparse
 import json
 import os
 import statistics
 import sys
+import tempfile
 
-from ..benchmark import measure_peak_gflops, parse_size, run_child
-
-# The folder holding the gluon_nst package (a checkout's root: configs/ is beside it).
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PEERS_DIR = os.environ.get('GLUON_NST_SHARED', os.path.join(ROOT, '..', 'shared'))
+from ..benchmark import (alternate, check_same_work, measure_peak_gflops, parse_size, peer_row,
+                         print_peer_table, require_torch, run_command, run_module, shared_folder,
+                         torch_version)
+from ..errors import UserError
 
 # Conv layers of VGG-19 up to conv5_1 (the book's deepest layer): (in, out, pool level).
 CONVS = [(3, 64, 0), (64, 64, 0), (64, 128, 1), (128, 128, 1), (128, 256, 2), (256, 256, 2),
          (256, 256, 2), (256, 256, 2), (256, 512, 3), (512, 512, 3), (512, 512, 3), (512, 512, 3),
          (512, 512, 4)]
+VGG_H5 = os.path.join('vgg19', 'vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5')
+# First losses of the two sides agree to this (float32, oneDNN against torch's kernels).
+SAME_LOSS_RTOL = 1e-3
 
 
 def step_gflop(w, h):
@@ -38,62 +47,35 @@ def step_gflop(w, h):
     return 2 * fwd / 1e9
 
 
-OURS = r'''
-import os, resource, statistics, sys, time
-sys.path.insert(0, {root!r})
-import gluon_nst
-from gluon_nst import config
-from gluon_nst.style import engine
-from gluon_nst.style.optimize import adam_stage
-w, h, steps = {w}, {h}, {steps}
-cfg = config.load(os.path.join({root!r}, 'configs', 'rainier.yaml'),
-                  ['stages=[{{image_shape: [%d, %d], epochs: %d}}]' % (w, h, steps + 2),
-                   'output.sync_every=1'] + {extra!r})
-s = engine.Session(cfg)
-from gluon_nst.style.objective import Objective, compile_objective
-from gluon_nst import image_io
-st = s.stages[0]
-obj = Objective(s.features, s.spec, (h, w))
-c = image_io.preprocess(s.content, st.shape, s.convention, s.ctx)
-t = obj.targets(c, image_io.preprocess(s.style, st.shape, s.convention, s.ctx))
-compile_objective(obj)
-prof = {profile!r}
-times, last = [], 0.0
-for it in adam_stage(obj, t, c, st, cfg['optimizer'], sync_every=1):
-    times.append(it.seconds - last); last = it.seconds
-    if prof and it.step == 1:
-        import mxnet as mx
-        mx.profiler.set_config(profile_all=True, aggregate_stats=True,
-                               filename='/tmp/nst_profile.json')
-        mx.profiler.set_state('run')
-if prof:
-    import mxnet as mx
-    mx.nd.waitall(); mx.profiler.set_state('stop'); print(mx.profiler.dumps(reset=True))
-print('ours %dx%d steps=%d median_step_s=%.4f threads=%d'
-      % (w, h, steps, statistics.median(times[2:]), s.threads))
-print('peak_rss_mb %.1f' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-'''
-
-PEER = r'''
-import resource, runpy, sys
-sys.argv = [{script!r}, '--width', '{w}', '--height', '{h}', '--steps', '{steps}']
-runpy.run_path({script!r}, run_name='__main__')
-print('peak_rss_mb %.1f' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-'''
+def inputs(args):
+    """content, style and weights: the options, else from $GLUON_NST_SHARED."""
+    def pick(value, *parts):
+        return value or os.path.join(shared_folder('bench style: the content, style and weights'),
+                                     *parts)
+    args.content = pick(args.content, 'd2l', 'rainier.jpg')
+    args.style = pick(args.style, 'd2l', 'autumn_oak.jpg')
+    args.weights = pick(args.weights, 'weights')
+    for what in ('content', 'style', 'weights'):
+        if not os.path.exists(getattr(args, what)):
+            raise UserError(f'{what} {getattr(args, what)} does not exist: pass --{what} or set '
+                            '$GLUON_NST_SHARED to the shared data folder')
 
 
-def programs(args, w, h):
-    extra = [f'weights.path={args.weights}'] if args.weights else []
-    progs = [('ours', OURS.format(root=ROOT, w=w, h=h, steps=args.steps, extra=extra, profile=False))]
+def adam_args(args, w, h, profile=False):
+    return (['--content', args.content, '--style', args.style, '--weights', args.weights,
+             '--width', w, '--height', h, '--steps', args.steps] + (['--profile'] if profile else []))
+
+
+def programs(args, w, h, threads):
+    progs = [('ours', lambda: run_module(f'{__package__}.bench_adam', adam_args(args, w, h), threads))]
     if args.peers:
-        import importlib.util
-        if importlib.util.find_spec('torch') is None:
-            sys.exit('error: --peers runs the PyTorch peer: pip install -c constraints.txt -e ".[bench]"')
+        require_torch()
         for name, script in (('book_mxnet', 'peer_d2l_mxnet.py'), ('torch', 'peer_torch.py')):
-            path = os.path.join(PEERS_DIR, 'bench', script)
+            path = os.path.join(shared_folder('bench style --peers: the D2L peers'), 'bench', script)
             if not os.path.isfile(path):
-                sys.exit(f'error: peer {path} not found: set GLUON_NST_SHARED to the shared folder')
-            progs.append((name, PEER.format(script=path, w=w, h=h, steps=args.steps)))
+                raise UserError(f'peer {path} not found: set $GLUON_NST_SHARED to the shared folder')
+            cmd = [sys.executable, path, '--width', str(w), '--height', str(h), '--steps', str(args.steps)]
+            progs.append((name, lambda cmd=cmd: run_command(cmd, threads)))
     return progs
 
 
@@ -103,19 +85,54 @@ def bench_sizes(args, sizes):
     peak = measure_peak_gflops(threads)
     results = []
     for w, h in sizes:
-        runs = {}
-        for _ in range(args.repeats):
-            for name, code in programs(args, w, h):           # alternate the programs
-                r = run_child(code, threads)
-                runs.setdefault(name, []).append(r)
+        runs = alternate(programs(args, w, h, threads), args.repeats)
         for name, rs in runs.items():
             med = statistics.median(r['median_step_s'] for r in rs)
             results.append(dict(program=name, width=w, height=h, median_step_s=med,
                                 steps=args.steps, repeats=args.repeats, threads=threads,
                                 gflop_per_step=step_gflop(w, h), gflops=step_gflop(w, h) / med,
                                 peak_fraction=step_gflop(w, h) / med / peak,
-                                peak_rss_mb=max(r.get('peak_rss_mb', 0) for r in rs)))
+                                peak_rss_mb=max(r['peak_rss_mb'] for r in rs)))
     return dict(machine_peak_gflops=peak, threads=threads, results=results)
+
+
+def time_to_loss(seconds, losses, target):
+    """Seconds until the loss first reached `target` (None if it never did)."""
+    return next((s for s, v in zip(seconds, losses) if v <= target), None)
+
+
+def gatys(args):
+    """gatys.yaml's L-BFGS iteration and time to a loss, ours against torch.optim.LBFGS."""
+    from gluon_nst.runtime import cpu_count
+    require_torch()
+    threads = args.threads or cpu_count()
+    peak = measure_peak_gflops(threads)
+    h5 = args.weights if args.weights.endswith('.h5') else os.path.join(args.weights, VGG_H5)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = os.path.join(tmp, 'inputs.npz')
+        common = ['--iterations', args.iterations]
+        ours_args = common + ['--content', args.content, '--style', args.style, '--weights',
+                              args.weights, '--longest-side', args.longest_side, '--save-inputs', saved]
+        runs = alternate([('ours', lambda: run_module(f'{__package__}.bench_lbfgs', ours_args, threads)),
+                          ('torch', lambda: run_module('gluon_nst.peers.torch_lbfgs',
+                                                       common + ['--inputs', saved, '--vgg19-h5', h5],
+                                                       threads))], args.repeats)
+    ours, peer = runs['ours'], runs['torch']
+    agree = check_same_work('gatys.yaml first loss', ours[0]['first_loss'], peer[0]['first_loss'],
+                            SAME_LOSS_RTOL)
+    # Both reach this loss within the run: the smaller side's best.
+    target = max(min(ours[0]['losses']), min(peer[0]['losses']))
+    for r in ours:      # our loss of point k is known once iteration k-1 evaluated it
+        r['time_to_loss_s'] = time_to_loss(r['seconds'][:-1], r['losses'][1:], target)
+    for r in peer:
+        r['time_to_loss_s'] = time_to_loss(r['seconds'], r['losses'], target)
+    w, h = ours[0]['width'], ours[0]['height']
+    rows = [peer_row(f'L-BFGS iteration {w}x{h} (gatys.yaml)', ours, peer, agreement=agree),
+            peer_row(f'{args.iterations} iterations to loss {target:.4g}', ours, peer,
+                     key='time_to_loss_s')]
+    return dict(machine_peak_gflops=peak, threads=threads, rounds=args.repeats,
+                torch_version=torch_version(), peers=rows,
+                final_loss=dict(ours=ours[0]['losses'][-1], torch=peer[0]['losses'][-1]))
 
 
 def print_table(report):
@@ -176,33 +193,60 @@ def scaling(args):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog='gluon-nst bench style',
                                  description='Benchmark the style-transfer step.')
-    ap.add_argument('--sizes', default='300x200,1200x800', help='comma-separated WxH')
+    ap.add_argument('--recipe', choices=('d2l', 'gatys'), default='d2l',
+                    help="d2l: rainier.yaml's Adam step; gatys: gatys.yaml's L-BFGS iteration")
+    ap.add_argument('--sizes', default='300x200,1200x800', help='comma-separated WxH (d2l)')
     ap.add_argument('--steps', type=int, default=10, help='timed steps per run (after 2 warm-up)')
+    ap.add_argument('--longest-side', type=int, default=512, help='image size (gatys)')
+    ap.add_argument('--iterations', type=int, default=20, help='L-BFGS iterations per run (gatys)')
     ap.add_argument('--repeats', type=int, default=1, help='alternating rounds (medians reported)')
     ap.add_argument('--threads', type=int, default=0, help='threads for every program (0: all cores)')
-    ap.add_argument('--peers', action='store_true', help='also run the book\'s loop and PyTorch')
+    ap.add_argument('--peers', action='store_true',
+                    help="also run the peers (d2l: the book's loop and PyTorch; gatys: PyTorch)")
     ap.add_argument('--scaling', action='store_true', help='step time and memory against pixels')
     ap.add_argument('--plot', help='scaling plot path (default bench_scaling.png)')
     ap.add_argument('--profile', metavar='WxH', help='print mx.profiler aggregate stats for one size')
-    ap.add_argument('--weights', help='weights file or folder (default: the usual lookup)')
+    ap.add_argument('--content', help='content image (default: $GLUON_NST_SHARED/d2l/rainier.jpg)')
+    ap.add_argument('--style', help='style image (default: $GLUON_NST_SHARED/d2l/autumn_oak.jpg)')
+    ap.add_argument('--weights', help='weights file or folder (default: $GLUON_NST_SHARED/weights)')
     ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
     args = ap.parse_args(argv)
+    inputs(args)
+    from gluon_nst.runtime import cpu_count
     if args.profile:
         w, h = parse_size(args.profile)
-        extra = [f'weights.path={args.weights}'] if args.weights else []
-        from gluon_nst.runtime import cpu_count
-        r = run_child(OURS.format(root=ROOT, w=w, h=h, steps=args.steps, extra=extra, profile=True),
-                      args.threads or cpu_count())
+        if args.recipe == 'gatys':
+            r = run_module(f'{__package__}.bench_lbfgs',
+                           ['--content', args.content, '--style', args.style, '--weights', args.weights,
+                            '--longest-side', max(w, h), '--iterations', args.iterations, '--profile'],
+                           args.threads or cpu_count())
+        else:
+            r = run_module(f'{__package__}.bench_adam', adam_args(args, w, h, profile=True),
+                           args.threads or cpu_count())
         print(r['text'])
-        return
+        return 0
+    if args.recipe == 'gatys':
+        if not args.peers:
+            raise UserError('bench style --recipe gatys compares with PyTorch: add --peers')
+        report = gatys(args)
+        if args.json:
+            print(json.dumps(report, indent=2))
+        else:
+            print_peer_table(report)
+        return 0
     report = scaling(args) if args.scaling else \
         bench_sizes(args, [parse_size(s) for s in args.sizes.split(',')])
     if args.json:
         print(json.dumps(report, indent=2))
-        return
+        return 0
     print_table(report)
     if args.scaling:
         print(f'memory: {report["memory_mb_per_megapixel"]:.0f} MB per megapixel; largest image in '
               f'24 GB: ~{report["largest_pixels_in_24gb"] / 1e6:.1f} MP '
               f'(e.g. {report["largest_3x2_image_in_24gb"][0]}x{report["largest_3x2_image_in_24gb"][1]}); '
               f'plot: {report["plot"]}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

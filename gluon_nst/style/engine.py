@@ -228,7 +228,7 @@ def iterate(cfg, session=None, start=None):
             targets = objective.targets(content_x, style_xs, s.masks)
         compile_objective(objective)
         save_every = cfg['output']['save_every']
-        force = range(save_every - 1, stage.epochs, save_every) if save_every else ()
+        force = range(save_every - 1, stage.steps, save_every) if save_every else ()
         # Luminance mode: the optimised (luminance) image goes on to the next stage; what is
         # yielded (saved, shown) has the content's chroma.
         restore = s.chroma_restorer(stage)

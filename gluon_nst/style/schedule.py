@@ -24,15 +24,6 @@ class Stage:
     style_scale: float = None
 
     @property
-    def epochs(self):
-        """The old name of `steps` (scripts/calibrate.py, style/engine.py still use it)."""
-        return self.steps
-
-    @epochs.setter
-    def epochs(self, value):
-        self.steps = value
-
-    @property
     def shape(self):
         """The stage's size, (width, height)."""
         return self.width, self.height

@@ -1,0 +1,119 @@
+"""`python -m gluon_nst.dream.bench_step`: one configuration of `gluon-nst bench dream`:
+Google's make_step on a random image (the whole image or tiles), timed, optionally
+profiled by operator; emits the median step and gradient times, the network's
+forward FLOPs and, with --profile, milliseconds per operator and gradient.
+"""
+import argparse
+import os
+import time
+
+import numpy as np
+
+from ..benchmark import emit, median_after
+
+WARMUP = 2
+# configs/dream/google_original.yaml: Google's notebook recipe.
+GOOGLE = dict(octaves=dict(mode='pyramid', n=4, scale=1.4), steps=10, step_size=1.5,
+              normalize='mean_abs', jitter=32)
+
+
+def whole_dream(img, grad_fn, rng, octaves=4):
+    """Google's recipe over `octaves` octaves (the dream engine's loop): seconds, result."""
+    from .engine import dream, make_step
+    g = GOOGLE
+
+    def step(x):
+        return make_step(x, grad_fn, g['step_size'], g['normalize'], g['jitter'], True, rng)
+    t = time.perf_counter()
+    for it in dream(img, dict(g['octaves'], n=octaves), g['steps'], step):
+        if it.image is not None:
+            img = it.image
+    return time.perf_counter() - t, img
+
+
+def profile_ops(grad_fn, img, steps):
+    """mx.profiler's aggregate operator table over `steps` gradients: {op: ms per gradient}."""
+    import mxnet as mx
+    mx.profiler.set_config(profile_imperative=True, profile_symbolic=True, aggregate_stats=True,
+                           filename=os.devnull)
+    mx.profiler.set_state('run')
+    for _ in range(steps):
+        grad_fn(img)
+    mx.profiler.set_state('stop')
+    ops = {}
+    for line in mx.profiler.dumps().split('operator\n')[-1].splitlines():
+        f = line.split()
+        if len(f) == 6 and f[1].isdigit():
+            ops[f[0]] = float(f[2]) / steps
+    return ops
+
+
+def parser(prog):
+    """The options of both sides (this module and gluon_nst.peers.torch_googlenet)."""
+    ap = argparse.ArgumentParser(prog=prog)
+    ap.add_argument('--width', type=int, default=1024)
+    ap.add_argument('--height', type=int, default=768)
+    ap.add_argument('--tile', type=int, default=0)
+    ap.add_argument('--margin', type=int, default=0)
+    ap.add_argument('--steps', type=int, default=5)
+    ap.add_argument('--layer', default='inception_4c/output')
+    ap.add_argument('--weights', help='folder holding googlenet/')
+    ap.add_argument('--onednn', action='store_true', help="MXNet's oneDNN kernels (the dream runs without)")
+    ap.add_argument('--profile', action='store_true')
+    ap.add_argument('--dream', type=int, default=0, metavar='OCTAVES',
+                    help="also time a whole dream of Google's recipe over this many octaves")
+    return ap
+
+
+def random_image(w, h):
+    """The start image and the jitter's random state (the same on both sides)."""
+    rng = np.random.RandomState(0)
+    return rng.uniform(0, 255, size=(h, w, 3)).astype(np.float32), rng
+
+
+def run_steps(args, grad_fn, img, rng):
+    """WARMUP + args.steps steps of Google's make_step: (times, objective values, image)."""
+    from .engine import make_step
+    times, values = [], []
+    for _ in range(WARMUP + args.steps):
+        t = time.perf_counter()
+        img, v, _ = make_step(img, grad_fn, GOOGLE['step_size'], GOOGLE['normalize'], GOOGLE['jitter'],
+                              True, rng)
+        times.append(time.perf_counter() - t)
+        values.append(float(v))
+    return times, values, img
+
+
+def main(argv=None):
+    args = parser('python -m gluon_nst.dream.bench_step').parse_args(argv)
+    os.environ['MXNET_MKLDNN_ENABLED'] = '1' if args.onednn else '0'     # read at MXNet's import
+    os.environ['MXNET_STORAGE_FALLBACK_LOG_VERBOSE'] = '0'
+    from .. import imaging, runtime
+    runtime.configure_threads()                   # before MXNet is imported
+    from ..models import features
+    from .objective import Objective
+    w, h = args.width, args.height
+    net = features.load('googlenet', [args.layer], path=args.weights)
+    obj = Objective(net, 'mean_square')
+    img, rng = random_image(w, h)
+    norms = obj.norms((w, h))
+    crops = imaging.tiles((w, h), args.tile, args.margin) if imaging.needs_tiles((w, h), args.tile) \
+        else None
+    grad_s = []
+
+    def grad_fn(rgb):
+        t = time.perf_counter()
+        v, g = obj.gradient(net.to_input(rgb), norms, crops)
+        grad_s.append(time.perf_counter() - t)
+        return v, net.to_pixels(g)
+
+    times, values, img = run_steps(args, grad_fn, img, rng)
+    ops = profile_ops(grad_fn, img, args.steps) if args.profile else {}
+    dream_s, result = whole_dream(img, grad_fn, rng, args.dream) if args.dream else (None, img)
+    emit(median_step_s=median_after(times, WARMUP), median_grad_s=median_after(grad_s, WARMUP),
+         flops=net.forward_flops((w, h)), first_objective=values[0], op_ms=ops, dream_s=dream_s,
+         result_mean=float(result.mean()))
+
+
+if __name__ == '__main__':
+    main()
