@@ -1,9 +1,17 @@
-"""Figures of a run: the loss curves and the content | style | result sheet."""
-import matplotlib
+"""Figures of a run: the loss curves and the content | style | result sheet.
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+Every figure the package writes comes from `subplots()`: a bare matplotlib Figure,
+never pyplot, so that writing files neither switches the backend nor leaves figures
+open (a notebook's inline display keeps working after a run).
+"""
+import numpy as np
+
+
+def subplots(nrows=1, ncols=1, **kwargs):
+    """(figure, axes) as pyplot.subplots gives them, for files only (fig.savefig)."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=kwargs.pop('figsize', None))
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 NOISE_FLOOR = 1e-6     # relative to a term's largest value: float noise, not a loss
@@ -22,7 +30,7 @@ def loss_curves(rows, path, title='', columns=('content', 'style', 'tv', 'total'
     """Curves of losses.csv `rows` over all phases (stages, octaves...), a dotted line
     where a phase starts.  The last column is drawn in black (the total).
     Returns the y-axis limits."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = subplots(figsize=(8, 4.5))
     ph = np.array([str(r[phase]) for r in rows])
     x = np.arange(len(rows))                     # steps counted over all phases
     for i, key in enumerate(columns):
@@ -42,20 +50,17 @@ def loss_curves(rows, path, title='', columns=('content', 'style', 'tv', 'total'
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    limits = ax.get_ylim()
-    plt.close(fig)
-    return limits
+    return ax.get_ylim()
 
 
 def figure_sheet(images, titles, path):
     """Images side by side at a common height, with titles."""
     ratios = [img.shape[1] / img.shape[0] for img in images]      # width per unit height
-    fig, axes = plt.subplots(1, len(images), figsize=(3 * sum(ratios) + 0.5, 3.5),
-                             gridspec_kw={'width_ratios': ratios})
+    fig, axes = subplots(1, len(images), figsize=(3 * sum(ratios) + 0.5, 3.5),
+                         gridspec_kw={'width_ratios': ratios})
     for ax, img, t in zip(np.atleast_1d(axes), images, titles):
         ax.imshow(img)
         ax.set_title(t)
         ax.axis('off')
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)

@@ -277,10 +277,8 @@ def _quality_plot(out, keys, table):
     scored = [t for t in table if all(t[c] != '' for c in QUALITY_COLUMNS)]
     if not scored:
         return
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 5))
+    from .plots import subplots
+    fig, ax = subplots(figsize=(6.5, 5))
     xs = [t['content_distance'] for t in scored]
     ys = [t['style_distance'] for t in scored]
     ax.scatter(xs, ys, s=18)
@@ -291,18 +289,15 @@ def _quality_plot(out, keys, table):
     ax.set_ylabel('style distance (relative Gram distance; lower is more style)')
     fig.tight_layout()
     fig.savefig(os.path.join(out, 'quality.png'), dpi=90)
-    plt.close(fig)
 
 
 def _contact_sheet(out, runs, dirs, keys, table=None):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from .plots import subplots
     from PIL import Image
     n = len(runs)
     cols = min(n, 4)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.9 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(3.2 * cols, 2.9 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis('off')
     for i, (ax, r, d) in enumerate(zip(axes.ravel(), runs, dirs)):
@@ -318,7 +313,6 @@ def _contact_sheet(out, runs, dirs, keys, table=None):
         ax.set_title('\n'.join(lines), fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(out, 'contact_sheet.png'), dpi=90)
-    plt.close(fig)
 
 
 def wall_clock(rows, phase='stage'):
@@ -333,12 +327,10 @@ def wall_clock(rows, phase='stage'):
 
 
 def _curves(out, runs, dirs, keys, m):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from .plots import subplots
     for key in keys:
         values = list(dict.fromkeys(_fmt(r.get(key)) for r in runs))
-        fig, (ax, ax_t) = plt.subplots(1, 2, figsize=(11, 4))
+        fig, (ax, ax_t) = subplots(1, 2, figsize=(11, 4))
         for r, d in zip(runs, dirs):
             _, rows = final_losses(d)
             if not rows:
@@ -356,4 +348,3 @@ def _curves(out, runs, dirs, keys, m):
         ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(os.path.join(out, f'curves_{re.sub(r"[^A-Za-z0-9_]+", "_", key)}.png'), dpi=90)
-        plt.close(fig)

@@ -26,11 +26,9 @@ def epoch_positions(rows):
 
 
 def training_curves(rows, path, title, scale, eval_name):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from ..plots import subplots
     ends = epoch_rows(rows)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (a1, a2) = subplots(1, 2, figsize=(10, 4))
     a1.semilogy(epoch_positions(rows), [float(r['loss']) for r in rows], '.-', lw=1, ms=3)
     a1.set_xlabel('epoch')
     a1.set_ylabel('training MSE (0..1 pixels)')
@@ -49,7 +47,6 @@ def training_curves(rows, path, title, scale, eval_name):
         a2.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def comparison_strip(model, image_path, scale, box, path, gap=4):

@@ -168,10 +168,8 @@ def scaling(args):
     report['memory_mb_per_megapixel'] = slope * 1e6
     report['largest_pixels_in_24gb'] = max_px
     report['largest_3x2_image_in_24gb'] = [int((max_px * 1.5) ** 0.5), int((max_px / 1.5) ** 0.5)]
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    from ..plots import subplots
+    fig, (a1, a2) = subplots(1, 2, figsize=(10, 4))
     a1.loglog(px / 1e6, t, 'o-', label='measured')
     a1.loglog(px / 1e6, t[1] * px / px[1], ':', color='grey', label='linear in pixels')
     for (w, h), x, y in zip(sizes, px, t):

@@ -186,13 +186,11 @@ def compare_run(run_dir, book_dir=None):
 
 
 def _report_png(run_dir, ref, ours, pairs, names, metrics):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from ..plots import subplots
 
     from ..plots import meaningful
     n = len(pairs)
-    fig, axes = plt.subplots(1 + n, 2, figsize=(10, 3.6 * (1 + n)), squeeze=False)
+    fig, axes = subplots(1 + n, 2, figsize=(10, 3.6 * (1 + n)), squeeze=False)
     for k, name in enumerate(('content', 'style')):
         ax = axes[0][k]
         for stage, color in ((1, 'C0'), (2, 'C1')):
@@ -216,4 +214,3 @@ def _report_png(run_dir, ref, ours, pairs, names, metrics):
             ax.axis('off')
     fig.tight_layout()
     fig.savefig(os.path.join(run_dir, 'report.png'), dpi=90)
-    plt.close(fig)
