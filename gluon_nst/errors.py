@@ -2,7 +2,7 @@
 
 The CLI prints these as a single line (no traceback); anything else is a bug.
 
-Exit codes (documented in the README): 0 done, 1 the run failed (non-finite
+Exit codes (documented in docs/configuration.md): 0 done, 1 the run failed (non-finite
 loss, out of memory: outputs kept), 2 bad input (nothing started),
 130 interrupted by SIGINT (Ctrl-C), 143 stopped by SIGTERM (outputs kept).
 `timeout N gluon-nst ...` sends SIGTERM but itself exits 124 when the time ran out;

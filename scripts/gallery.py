@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Thumbnails and README table rows for finished run folders (the README's gallery).
+"""Thumbnails and table rows for finished run folders (the README's gallery and the results
+table in docs/methods/style.md).
 
     python scripts/gallery.py RUN [RUN ...] [--out docs/img/gallery] [--width 256]
 

@@ -139,7 +139,7 @@ def test_blends_interpolate_style_vectors(model, images):
 
 
 def test_mxnet_onnx_importer_cannot_read_these_graphs(magenta_dir, tmp_path):
-    """Why ONNX Runtime (README): MXNet 1.9's importer stops on the int8 graphs."""
+    """Why ONNX Runtime (docs/development/decisions.md): MXNet 1.9's importer stops on the int8 graphs."""
     import onnx
     from onnx import helper
     from mxnet.contrib import onnx as onnx_mxnet

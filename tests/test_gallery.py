@@ -1,4 +1,4 @@
-"""scripts/gallery.py: thumbnails under the README's 200 KB and a table row from a run folder."""
+"""scripts/gallery.py: thumbnails under the docs' 200 KB image limit and a table row from a run folder."""
 import importlib.util
 import json
 import os

@@ -50,8 +50,8 @@ def training_curves(rows, path, title, scale, eval_name):
 
 
 def comparison_strip(model, image_path, scale, box, path, gap=4):
-    """bicubic | SRCNN | ground truth of one crop, side by side at pixel size (for the
-    README): `box` = (top, left, side) in the modcropped ground truth."""
+    """bicubic | SRCNN | ground truth of one crop, side by side at pixel size (for
+    docs/methods/srcnn.md): `box` = (top, left, side) in the modcropped ground truth."""
     import numpy as np
 
     from ..image_io import save_png

@@ -2,8 +2,8 @@
 and the fit that finds them (`python scripts/calibrate.py`, `main` here).
 
 The book's loss weights belong to the MXNet model zoo's VGG-19, whose
-features are about 100x smaller than the Caffe weights' (see README,
-"Calibration"), distributed differently over the layers, and the two networks'
+features are about 100x smaller than the Caffe weights' (see the manual,
+docs/reproducing.md, "Calibration"), distributed differently over the layers, and the two networks'
 features do not grow alike with resolution.  Features divided by s_l give content
 losses divided by s_c^2 and style losses divided by s_l^4.  The fit finds, for each
 of the book's two stage sizes (300x200 and 1200x800), a content divisor (layer 25)
@@ -36,7 +36,7 @@ import os
 import numpy as np
 
 # Per-layer feature divisors that give the Caffe weights the book's loss
-# scale (see README, "Calibration").  Fitted by scripts/calibrate.py against
+# scale (docs/reproducing.md, "Calibration").  Fitted by scripts/calibrate.py against
 # ../shared/d2l/press_losses.txt at the book's two stage sizes; the two
 # networks' features do not grow alike with resolution, so the divisor of a
 # layer runs log-linearly in the pixel count between those sizes (constant
