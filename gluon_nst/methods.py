@@ -5,7 +5,7 @@ A method is a subpackage (style, dream, fast, sr) whose `METHOD` object is a
 checks, its losses.csv columns with their number formats, and `open(cfg)`,
 which loads what a run needs (bad input fails here, before a run folder
 exists) and returns a `Job`.  A job's engine yields `Iterate` records (numbers
-only); `Job.steps()` turns them into `run.Step`s, and the run folder
+only); `Job.steps()` turns them into `methods.Step`s, and the run folder
 (`run.py`) writes them, formatting the numbers for losses.csv in one place
 (`Method.format_row`).  The CLI and the sweeps consume the same steps,
 whatever the method.  The recipe for a new method is in the development docs;
@@ -14,6 +14,7 @@ it touches only its own subpackage and one line of `PACKAGES` (or a
 """
 import importlib
 import math
+from dataclasses import dataclass
 
 from .errors import RunFailed, UserError
 
@@ -83,6 +84,23 @@ class Method:
         return {column: cell(row.get(column), spec) for column, spec in self.columns.items()}
 
 
+@dataclass
+class Step:
+    """One step of any method, as the run folder records it."""
+    row: dict                      # losses.csv values of the method's columns, as numbers
+    phase: int                     # stage / octave / epoch: a new phase restarts `seconds`
+    index: int                     # step within the phase (0: includes building the graph)
+    seconds: float                 # since the phase started, at the end of this step
+    work: float = 1.0              # progress units this step did
+    desc: str = ''                 # progress bar: where the run is
+    label: str = ''                # --quiet log line: where the run is (default: desc)
+    text: str = ''                 # progress bar: the current values
+    log: bool = False              # with --quiet, print this step
+    image: object = None           # uint8 RGB: the last good image so far
+    save_as: tuple = ()            # file names to write `image` to now
+    phase_end: bool = False        # the last step of its phase (the record is refreshed)
+
+
 class Iterate:
     """What an engine yields per step: numbers, never text.  A method's record is a
     dataclass with its losses.csv columns as fields or properties, and these
@@ -141,7 +159,7 @@ class Job:
 
     def present(self, it, count):
         """How the run folder shows iterate `it` (the `count`-th of the run): a dict of
-        run.Step's desc, label, text, log, save_as and work."""
+        methods.Step's desc, label, text, log, save_as and work."""
         return {}
 
     def picture(self, image):
@@ -149,8 +167,7 @@ class Job:
         return image
 
     def steps(self):
-        """Yield run.Step objects; raise errors.RunFailed (with .image) to stop."""
-        from .run import Step
+        """Yield methods.Step objects; raise errors.RunFailed (with .image) to stop."""
         columns = get(self.cfg['method']).columns
         try:
             for count, it in enumerate(self.iterates(), 1):

@@ -3,7 +3,7 @@
     from gluon_nst import config, notebook, run
     run.train(config.load('configs/rainier.yaml'), quiet=True, callback=notebook.live())
 
-Works for every method (the callback reads run.Step objects).  It uses IPython's
+Works for every method (the callback reads methods.Step objects).  It uses IPython's
 display machinery only (`display(..., display_id=True)` and `.update()`), so it
 needs no browser server or widgets, and a notebook rendered later keeps the last
 image and plot.  Drawing is throttled: at most every `every_seconds` and never

@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
 
 from . import config as config_mod
 from . import methods, runtime
@@ -24,23 +23,6 @@ from .errors import RunFailed, RunInterrupted, UserError, interrupt_exit_code
 # --overwrite removes these and nothing else.
 COMMON_OUTPUTS = ('result.png', 'losses.csv', 'losses.png', 'sheet.png', 'record.json',
                   'config.yaml')
-
-
-@dataclass
-class Step:
-    """One step of any method, as the run folder records it."""
-    row: dict                      # losses.csv values of the method's columns, as numbers
-    phase: int                     # stage / octave / epoch: a new phase restarts `seconds`
-    index: int                     # step within the phase (0: includes building the graph)
-    seconds: float                 # since the phase started, at the end of this step
-    work: float = 1.0              # progress units this step did
-    desc: str = ''                 # progress bar: where the run is
-    label: str = ''                # --quiet log line: where the run is (default: desc)
-    text: str = ''                 # progress bar: the current values
-    log: bool = False              # with --quiet, print this step
-    image: object = None           # uint8 RGB: the last good image so far
-    save_as: tuple = ()            # file names to write `image` to now
-    phase_end: bool = False        # the last step of its phase (the record is refreshed)
 
 
 def _make_output_dir(path, **kwargs):

@@ -1,11 +1,11 @@
-"""The Caffe feature-scale fit (gluon_nst.style.calibration, scripts/calibrate.py) on
+"""The Caffe feature-scale fit (gluon_nst.style.calibrate, scripts/calibrate.py) on
 synthetic measurements whose right answer is known, and on the book's own log."""
 import json
 import os
 
 import numpy as np
 
-from gluon_nst.style import calibration
+from gluon_nst.style import calibrate as calibration
 
 
 def synthetic_round(seed=0):

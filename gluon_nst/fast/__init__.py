@@ -99,7 +99,7 @@ class FastJob(Job):
         from ..image_io import read_rgb
         from ..imaging import to_uint8
         from ..models import magenta
-        from ..run import Step
+        from ..methods import Step
         cfg, n, start = self.cfg, len(self.files), time.perf_counter()
         vector = self._style_vector()
         folder = self.mode != 'file'
@@ -163,7 +163,7 @@ class FastJob(Job):
                 'the result)')
 
     def _skip(self, row, i, n, path, desc, error, start):
-        from ..run import Step
+        from ..methods import Step
         seconds = time.perf_counter() - start
         row.update(status=f'skipped: {error}', seconds=f'{seconds:.3f}')
         self.skipped.append(dict(file=path, error=str(error)))
