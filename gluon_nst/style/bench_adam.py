@@ -29,6 +29,8 @@ def main(argv=None):
     ap.add_argument('--height', type=int, default=200)
     ap.add_argument('--steps', type=int, default=10, help='timed steps (after 2 warm-up)')
     args = ap.parse_args(argv)
+    from .. import runtime
+    runtime.configure_threads()                   # before MXNet is imported
     from .. import config, image_io
     from . import engine
     from .objective import Objective, compile_objective
@@ -40,7 +42,7 @@ def main(argv=None):
     cfg = config.load(args.config, overrides)
     s = engine.Session(cfg)
     st = s.stages[0]
-    obj = Objective(s.features, s.spec, (st.height, st.width))
+    obj = Objective(s.features, s.spec, st.shape)
     c = image_io.preprocess(s.content, st.shape, s.convention, s.ctx)
     t = obj.targets(c, image_io.preprocess(s.style, st.shape, s.convention, s.ctx))
     compile_objective(obj)

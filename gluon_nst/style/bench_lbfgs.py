@@ -64,6 +64,8 @@ def main(argv=None):
     ap.add_argument('--iterations', type=int, default=10)
     ap.add_argument('--save-inputs', help='write the peer\'s inputs (.npz) here')
     args = ap.parse_args(argv)
+    from .. import runtime
+    runtime.configure_threads()                   # before MXNet is imported
     from .engine import Session, iterate
     cfg = load_config(args)
     session = Session(cfg)

@@ -103,7 +103,7 @@ def measure(config_path, scales, stage2_steps, weights=None):
             hand_over(x, stage, session.convention, session.ctx)
         cx = image_io.preprocess(session.content, stage.shape, session.convention, session.ctx)
         sx = image_io.preprocess(session.style, stage.shape, session.convention, session.ctx)
-        objective = Objective(session.features, spec, (stage.height, stage.width))
+        objective = Objective(session.features, spec, stage.shape)
         targets = objective.targets(cx, sx)
         compile_objective(objective)
         hw = (stage.height, stage.width)
