@@ -65,7 +65,7 @@ def test_differences_from_book_name_each_changed_setting():
     assert compare.differences_from_book(book) == []
     preview = config.load(os.path.join(ROOT, 'configs', 'style', 'preview.yaml'))
     diffs = compare.differences_from_book(preview)
-    assert 'stage 1 steps 150 (book: 500)' in diffs
+    assert 'stage 1 steps 100 (book: 500)' in diffs
     assert 'stage 2 image_shape [450, 300] (book: [1200, 800])' in diffs
     tweaked = config.load(os.path.join(ROOT, 'configs', 'rainier.yaml'), ['loss.style_weight=1e4'])
     assert compare.differences_from_book(tweaked) == ['style_weight 10000.0 (book: 1000)']
