@@ -154,6 +154,11 @@ def test_bicubic_taps_give_matlabs_dense_resize():
     assert np.abs(tiled - np.clip(dense, 0, 255)).max() < 1e-9
 
 
+def assert_same_uint8(a, b):
+    diff = np.abs(a.astype(int) - b.astype(int))
+    assert a.shape == b.shape and diff.max() <= 1 and (diff > 0).mean() < 1e-4
+
+
 def test_tiled_upscale_equals_the_whole_image(d2l):
     """The shipped x3 model on an odd-sized photo crop: tiles of 37 and 64 output pixels
     (cut everywhere, last ones overlapping) give exactly the one-pass result, colour
@@ -165,11 +170,13 @@ def test_tiled_upscale_equals_the_whole_image(d2l):
     for tile in (37, 64):
         tiled = upscale.upscale(rgb, 3, net=net, meta=meta, rounded=False, tile=tile)
         assert np.abs(tiled - whole).max() < 1e-5, tile
-        assert np.array_equal(upscale.upscale(rgb, 3, net=net, meta=meta, tile=tile),
-                              np.round(whole).astype(np.uint8))
+        # Rounded: the same image (identical here; another CPU's kernels may move a value
+        # that sits on a .5 boundary by one level).
+        assert_same_uint8(upscale.upscale(rgb, 3, net=net, meta=meta, tile=tile),
+                          np.round(whole).astype(np.uint8))
     grey = rgb[..., 1]
-    assert np.array_equal(upscale.upscale(grey, 3, net=net, meta=meta, tile=50),
-                          upscale.upscale(grey, 3, net=net, meta=meta, tile=0))
+    assert_same_uint8(upscale.upscale(grey, 3, net=net, meta=meta, tile=50),
+                      upscale.upscale(grey, 3, net=net, meta=meta, tile=0))
     # SRCNN did something: the result is not the bicubic enlargement.
     assert np.abs(whole - np.clip(imresize(rgb.astype(float), 3), 0, 255)).mean() > 0.2
 
