@@ -147,6 +147,12 @@ def peer_row(work, ours, peer, key='median_step_s', agreement=None):
                 rounds=len(ours), agreement=agreement)
 
 
+def print_header(head):
+    """A table's column names and the rule under them."""
+    print(head)
+    print('-' * len(head))
+
+
 def print_peer_table(report):
     """The table of `--peers`: ours, PyTorch's, the ratio and both peak memories."""
     print(f'machine fp32 peak (sgemm, {report["threads"]} threads): '
@@ -154,8 +160,7 @@ def print_peer_table(report):
           f'rounds, {report["threads"]} threads each side; torch {report.get("torch_version", "?")}')
     head = (f'{"work":<44s} {"ours s":>9s} {"torch s":>9s} {"ours/torch":>10s} '
             f'{"ours MB":>8s} {"torch MB":>8s} {"same work":>10s}')
-    print(head)
-    print('-' * len(head))
+    print_header(head)
     for r in report['peers']:
         agree = '-' if r['agreement'] is None else f'{r["agreement"]:.0e}'
         print(f'{r["work"]:<44s} {r["ours_s"]:9.4f} {r["torch_s"]:9.4f} {r["ratio"]:9.2f}x '

@@ -21,8 +21,8 @@ import os
 import sys
 
 from ..benchmark import (ENV_SHARED, alternate, check_same_work, measure_peak_gflops, parse_size,
-                         peer_row, print_peer_table, require_torch, run_module, shared_folder,
-                         torch_version)
+                         peer_row, print_header, print_peer_table, require_torch, run_module,
+                         shared_folder, torch_version)
 from ..errors import UserError
 
 # The first objective of both sides agrees to this (float32; the LRN and pools differ in order).
@@ -136,8 +136,7 @@ def print_table(report):
           f'{report["machine_peak_gflops"]:.1f} GFLOP/s; layer {report["layer"]}, L2 objective')
     head = (f'{"size":>10s} {"tiles":>17s} {"step s":>8s} {"grad s":>8s} {"GFLOP/s":>8s} '
             f'{"% peak":>7s} {"vs whole":>9s} {"pixels":>7s} {"peak RSS MB":>12s}')
-    print(head)
-    print('-' * len(head))
+    print_header(head)
     for r in report['results']:
         tiles = f'{r["tile_size"]}+{r["margin"]}' if r['tile_size'] else 'whole'
         tiles += ' oneDNN' if r['onednn'] else ''

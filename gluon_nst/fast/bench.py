@@ -18,7 +18,7 @@ import argparse
 import json
 import os
 
-from ..benchmark import ENV_SHARED, measure_peak_gflops, parse_size, run_module, shared_folder
+from ..benchmark import print_header, ENV_SHARED, measure_peak_gflops, parse_size, run_module, shared_folder
 from ..errors import UserError
 from .schema import SCHEMA
 
@@ -104,8 +104,7 @@ def main(argv=None):
     print(f'onnxruntime threads: {threads}, {args.precision} activations')
     head = (f'{"size":>10s} {"s/image":>8s} {"MP/s":>6s} {"style vec s":>11s} {"peak RSS MB":>12s}'
             + (f' {"D2L recipe s":>13s} {"speed-up":>9s}' if args.gatys else ''))
-    print(head)
-    print('-' * len(head))
+    print_header(head)
     for r in report['results']:
         line = (f'{r["width"]:>5d}x{r["height"]:<4d} {r["seconds_per_image"]:8.3f} '
                 f'{r["megapixels_per_s"]:6.2f} {r["style_vector_s"]:11.4f} {r["peak_rss_mb"]:12.0f}')

@@ -25,7 +25,7 @@ import statistics
 import sys
 import tempfile
 
-from ..benchmark import (alternate, check_same_work, measure_peak_gflops, parse_size, peer_row,
+from ..benchmark import (print_header, alternate, check_same_work, measure_peak_gflops, parse_size, peer_row,
                          print_peer_table, require_torch, run_command, run_module, shared_folder,
                          torch_version)
 from ..errors import UserError
@@ -140,8 +140,7 @@ def print_table(report):
           f'{report["machine_peak_gflops"]:.1f} GFLOP/s')
     head = f'{"size":>10s} {"program":>11s} {"step s":>8s} {"vs book":>8s} {"vs torch":>9s} ' \
            f'{"GFLOP/s":>8s} {"% peak":>7s} {"peak RSS MB":>12s}'
-    print(head)
-    print('-' * len(head))
+    print_header(head)
     by = {(r['width'], r['height'], r['program']): r for r in report['results']}
     for r in report['results']:
         key = (r['width'], r['height'])
