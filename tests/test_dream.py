@@ -217,6 +217,27 @@ def test_ctrl_c_keeps_the_last_good_image(tmp_path, d2l, weights, monkeypatch):
     assert np.array_equal(kept, np.asarray(Image.open(os.path.join(run_dir, 'octave1.png'))))
 
 
+def test_a_non_finite_objective_stops_the_run_keeping_the_last_good_image(tmp_path, d2l, weights,
+                                                                          monkeypatch):
+    from gluon_nst.errors import RunFailed
+    from gluon_nst.run import train
+    real, images = engine.make_step, []
+
+    def nan_at_octave_2_step_1(*a, **kw):
+        img, value, scale = real(*a, **kw)
+        images.append(img)
+        return img, float('nan') if len(images) == 4 else value, scale
+    monkeypatch.setattr(engine, 'make_step', nan_at_octave_2_step_1)
+    cfg = load(tmp_path, d2l, weights, longest_side=128, steps=2, **{'octaves.n': 2})
+    with pytest.raises(RunFailed, match='octave 2: the objective became non-finite at step 1; '
+                                        'lower step_size'):
+        train(cfg, quiet=True, stream=io.StringIO())
+    run_dir = cfg['output']['dir']
+    assert json.load(open(os.path.join(run_dir, 'record.json')))['status'] == 'failed'
+    kept = np.asarray(Image.open(os.path.join(run_dir, 'result.png')))
+    assert np.array_equal(kept, imaging.to_uint8(images[2], 255))     # octave 2, step 0
+
+
 # ---- bad input: one line, before any work -------------------------------------------
 
 def test_bad_config_values_are_refused(tmp_path, d2l, weights):

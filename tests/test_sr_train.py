@@ -113,6 +113,22 @@ def test_resume_goes_on_from_the_checkpoint_in_the_same_folder(trained_run, sr_s
     assert rec['resumed_from'] == str(run) and rec['status'] == 'finished'
 
 
+def test_a_non_finite_loss_stops_training_and_keeps_the_best_weights(trained_run, sr_sets, one_image,
+                                                                     tmp_path):
+    """A learning rate that blows the weights up: the run stops at the first loss read
+    (batch 100) with the fix named; the best weights so far (epoch 1's) stay in the folder."""
+    from gluon_nst.errors import RunFailed
+    from gluon_nst.run import train
+    before = json.load(open(os.path.join(trained_run, 'best.json')))
+    run = tmp_path / 'blown'
+    cfg = short_cfg(sr_sets, one_image, run, epochs=2, lr=1e6, resume=trained_run)
+    with pytest.raises(RunFailed, match=r'the loss became (nan|inf) at epoch 2 batch 100: lower train.lr'):
+        train(cfg, quiet=True, stream=open(os.devnull, 'w'))
+    assert json.load(open(run / 'record.json'))['status'] == 'failed'
+    best = json.load(open(run / 'best.json'))
+    assert best['epoch'] == 1 and best['sha256'] == before['sha256']
+
+
 def test_bad_input_is_one_line_before_any_work(sr_sets, one_image, tmp_path):
     with pytest.raises(UserError, match='holds no checkpoint.json'):
         short_cfg(sr_sets, one_image, tmp_path / 'r', resume=str(tmp_path))

@@ -12,7 +12,7 @@ from gluon_nst import config, image_io
 from gluon_nst.errors import UserError
 from gluon_nst.style import color
 from gluon_nst.style.engine import Session, iterate
-from gluon_nst.style.optimize import ImageAverage
+from gluon_nst.optim import ImageAverage
 
 SHAPE = (64, 48)                     # (W, H): every run here is this small, <= 3 steps
 

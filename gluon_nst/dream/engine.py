@@ -16,6 +16,7 @@ import numpy as np
 from .. import image_io, imaging, methods, runtime
 from ..errors import UserError
 from ..models import features
+from ..optim import Keeper
 from . import octaves as oct_mod
 from .schema import layers_for
 
@@ -61,7 +62,8 @@ def octave_sizes(size, oct_cfg):
 def dream(base, oct_cfg, steps, step_fn, save_every=0):
     """Yield an Iterate per step over the octaves.  step_fn(img) -> (img, objective,
     grad_scale).  The last Iterate's image is the result (the cookbook's powers: back
-    at the base size)."""
+    at the base size).  A non-finite objective raises optim.NonFiniteLoss with the
+    last good image."""
     base = np.asarray(base, dtype=np.float32)
     sizes = octave_sizes(base.shape[1::-1], oct_cfg)
     if oct_cfg['mode'] == 'pyramid':
@@ -73,9 +75,12 @@ def dream(base, oct_cfg, steps, step_fn, save_every=0):
             img = oct_mod.carry_detail(detail, bases[k])
         else:
             img = oct_mod.resize(img, size)
-        start = time.perf_counter()
+        start, keeper = time.perf_counter(), Keeper(img)
         for i in range(steps):
             img, value, scale = step_fn(img)
+            keeper.check((value, scale), f'octave {k + 1}: the objective became non-finite at step '
+                         f'{i}; lower step_size (the last good image was kept)')
+            keeper.good(img)
             last = i == steps - 1
             out = None
             if last or (save_every and (i + 1) % save_every == 0):

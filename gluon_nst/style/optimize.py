@@ -10,11 +10,10 @@ that runs `stage.steps` steps from x0 and yields an `Iterate` per step (per
 round for L-BFGS-B), the image at sync points and at the stage's last step
 (`end`).  What an optimiser hands out besides its current point (the best
 point with keep_best, the average with ema_decay, the last good image when
-the loss turns non-finite) is `Keeper`'s, written once for all of them.
+the loss turns non-finite) is `optim.Keeper`'s, written once for every optimiser of the tool.
 Losses are read from the device every `sync_every` steps, so the loop never
 waits on the device in between; each step's values are yielded once read.
 """
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -23,8 +22,8 @@ import numpy as np
 from mxnet import autograd, gluon, nd
 
 from .. import methods
-from ..errors import RunFailed
 from ..imaging import gradient_in_tiles
+from ..optim import Keeper
 from .lbfgs import NotFinite, minimize
 
 
@@ -37,10 +36,6 @@ class GeneratedImage(gluon.Block):
 
     def forward(self):
         return self.weight.data()
-
-
-class NonFiniteLoss(RunFailed):
-    """The loss became NaN or infinite; the last good image is kept."""
 
 
 @dataclass
@@ -61,71 +56,6 @@ class Iterate(methods.Iterate):
     @property
     def total(self):
         return self.content + self.style + self.tv
-
-
-class ImageAverage:
-    """Bias-corrected exponential moving average of the iterates (crowsonkb's EMA, as
-    Adam's moments): started with the initial image, then
-    avg = decay * avg + (1 - decay) * x after every step, read as avg / (1 - decay^t).
-    Works on NDArrays and numpy arrays; `get()` returns a fresh array."""
-
-    def __init__(self, x, decay):
-        self.decay, self.accum = float(decay), 1.0
-        self.value = x * 0
-        self.update(x)
-
-    def update(self, x):
-        self.accum *= self.decay
-        self.value = self.value * self.decay + x * (1.0 - self.decay)
-
-    def get(self):
-        return self.value / (1.0 - self.accum)
-
-
-class Keeper:
-    """What an optimiser hands out besides its current point, for every optimiser:
-    with keep_best the point of the lowest loss at the stage's end, with ema_decay the
-    average of the iterates, else the point itself; and the last good image when the
-    loss becomes non-finite.  Works on NDArrays and numpy arrays."""
-
-    def __init__(self, x, keep_best=False, ema_decay=0.0):
-        self.keep_best = keep_best
-        self.best, self.best_loss = (x.copy(), math.inf) if keep_best else (None, None)
-        self.average = ImageAverage(x, ema_decay) if ema_decay else None
-        self.last_good = x.copy()
-
-    def offer(self, x, loss):
-        """x is the best so far if `loss` (its loss) is the lowest yet.  A (1,) NDArray
-        loss is compared on the device (no sync)."""
-        if not self.keep_best:
-            return
-        if isinstance(loss, nd.NDArray):
-            if not isinstance(self.best_loss, nd.NDArray):
-                self.best_loss = nd.array([np.inf], ctx=loss.context)
-            better = loss < self.best_loss
-            self.best = nd.where(nd.broadcast_to(better.reshape((1,) * x.ndim), x.shape), x,
-                                 self.best)
-            self.best_loss = nd.minimum(self.best_loss, loss)
-        elif loss < self.best_loss:
-            self.best_loss, self.best = loss, x.copy()
-
-    def advance(self, x):
-        """After a step (L-BFGS: an iteration) to x."""
-        if self.average is not None:
-            self.average.update(x)
-
-    def good(self, x):
-        """x's losses were read and are finite: what an image now shows (a fresh array,
-        never written in place, so callers may keep it while x goes on changing)."""
-        self.last_good = x.copy() if self.average is None else self.average.get()
-
-    def image(self, last):
-        return self.best if self.keep_best and last else self.last_good
-
-    def failure(self, message, image=None):
-        err = NonFiniteLoss(message)
-        err.image = self.last_good if image is None else image
-        return err
 
 
 def _clipper(bounds, ctx):
