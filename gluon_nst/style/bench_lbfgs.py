@@ -36,7 +36,6 @@ def peer_inputs(session, path):
     """Save the start image, content and style (network space) and the loss weights."""
     import numpy as np
 
-    from .. import image_io
     from ..errors import UserError
     from ..models.vgg19 import layer_index
     stage, spec = session.stages[0], session.spec
@@ -44,13 +43,9 @@ def peer_inputs(session, path):
     if wrong or session.bounds is not None or len(session.loss_styles) != 1 or session.masks:
         raise UserError(f'the PyTorch peer implements configs/gatys.yaml\'s losses ({PEER_FORMS}, '
                         f'one style, no clip, no masks); this config differs: {wrong}')
-    style = session.loss_styles[0]
-    np.savez(path,
-             start=session.initial_image(stage).asnumpy(),
-             content=image_io.preprocess(session.loss_content, stage.shape, session.convention,
-                                         session.ctx).asnumpy(),
-             style=image_io.preprocess(style, stage.style_shape(style.shape[:2]), session.convention,
-                                       session.ctx).asnumpy(),
+    content, (style,) = session.loss_inputs(stage)
+    np.savez(path, start=session.initial_image(stage).asnumpy(), content=content.asnumpy(),
+             style=style.asnumpy(),
              content_layers=[layer_index(x) for x in spec['content_layers']],
              content_weights=spec['content_weights'],
              style_layers=[layer_index(x) for x in spec['style_layers']],

@@ -64,8 +64,8 @@ class Session:
         self.init = cfg['init'] if cfg['init'] in INIT_WORDS else \
             image_io.read_rgb(cfg['init'], 'init image')
         if isinstance(self.init, str) and self.init == 'fast':     # loaded before any work
-            from ..models import magenta
-            self.fast_model = magenta.load(cfg['weights']['path'], cfg['threads'])
+            from ..fast import load_model
+            self.fast_model = load_model(cfg['weights']['path'], cfg['threads'])
         self.stages = plan(cfg['stages'], self.content.shape[1::-1])
         self.srcnn = self._load_srcnn()                 # a missing model fails before any work
         self.convention = cfg['preprocess']['convention']
@@ -173,6 +173,14 @@ class Session:
                             'a smaller image_shape')
             imaging.check_memory(f'stage {st.index} ({st.width}x{st.height})', need, fix, self.ctx)
 
+    def loss_inputs(self, stage):
+        """The content and the style images of `stage` in network space, as the losses see them
+        (the styles at the stage's style size)."""
+        content = image_io.preprocess(self.loss_content, stage.shape, self.convention, self.ctx)
+        styles = [image_io.preprocess(img, stage.style_shape(img.shape[1::-1]), self.convention, self.ctx)
+                  for img in self.loss_styles]
+        return content, styles
+
     def initial_image(self, stage):
         """The first stage's start in network space (an init image of another size is resized
         to the stage's shape); in luminance mode, its luminance."""
@@ -202,7 +210,8 @@ def iterate(cfg, session=None, start=None):
     image in network space) replaces the first stage's initial image.
     """
     from .objective import Objective, compile_objective
-    from .optimize import OPTIMIZERS, NonFiniteLoss
+    from ..optim import NonFiniteLoss
+    from .optimize import OPTIMIZERS
     s = session or Session(cfg)
     opt = cfg['optimizer']
     run_stage = OPTIMIZERS[opt['name']]
@@ -212,9 +221,7 @@ def iterate(cfg, session=None, start=None):
             x = s.initial_image(stage)
         elif x.shape[2:] != (stage.height, stage.width):
             x = s.hand_over(x, stage)
-        content_x = image_io.preprocess(s.loss_content, stage.shape, s.convention, s.ctx)
-        style_xs = [image_io.preprocess(img, stage.style_shape(img.shape[1::-1]), s.convention, s.ctx)
-                    for img in s.loss_styles]
+        content_x, style_xs = s.loss_inputs(stage)
         crops = s.crops(stage)
         if crops:          # one graph for every crop; Grams once, content features per crop
             (cy0, cy1, cx0, cx1) = crops[0][1]
