@@ -26,12 +26,32 @@ def thread_count(threads=0):
     return int(threads or int(os.environ.get('OMP_NUM_THREADS') or 0) or cpu_count())
 
 
+def mxnet_thread_count():
+    """The OpenMP threads MXNet took when it was imported (MXNet 1.9's engine/openmp.cc):
+    MXNET_OMP_MAX_THREADS, else OMP_NUM_THREADS, else half the processors on x86."""
+    for name in ('MXNET_OMP_MAX_THREADS', 'OMP_NUM_THREADS'):
+        if os.environ.get(name):
+            return int(os.environ[name])
+    halve = platform.machine().lower() in ('x86_64', 'amd64', 'i386', 'i686')
+    return max(1, cpu_count() >> 1) if halve else cpu_count()
+
+
 def configure_threads(threads=0):
-    """Use `thread_count(threads)` OpenMP threads in MXNet; returns what is in force
-    (MXNet's own count once it is imported: it is too late to change then)."""
+    """Use `thread_count(threads)` OpenMP threads in MXNet; returns what is in force.
+
+    Once MXNet is imported it is too late to change: the count MXNet took is returned,
+    with a warning when it is not the one asked for (a notebook that imported mxnet
+    first runs on half the cores of an x86 machine)."""
     n = thread_count(threads)
     if 'mxnet' in sys.modules:
-        return int(os.environ.get('OMP_NUM_THREADS', n))
+        used = mxnet_thread_count()
+        if used != n:
+            import warnings
+            warnings.warn(f'MXNet was imported before gluon_nst set its threads: it runs on {used} '
+                          f'thread(s), not {n}; call gluon_nst.runtime.configure_threads() (or set '
+                          'OMP_NUM_THREADS) before the first import of mxnet, then restart',
+                          RuntimeWarning, stacklevel=2)
+        return used
     os.environ['OMP_NUM_THREADS'] = str(n)
     os.environ.setdefault('MXNET_CPU_WORKER_NTHREADS', '1')
     # oneDNN's format reorders take MXNet's temp space, which keeps 4 copies by
