@@ -14,6 +14,7 @@ needs_torch = pytest.mark.skipif(importlib.util.find_spec('torch') is None,
                                  reason='needs torch (pip install -c constraints.txt -e ".[bench]")')
 
 
+@pytest.mark.orchestration   # coarse assertions: one thread count is enough
 def test_run_module_returns_the_emitted_figures_and_the_child_peak_memory():
     r = benchmark.run_module('gluon_nst.sgemm_peak', [], threads=1)
     assert r['gflops'] > 0 and r['wall_s'] > 0
@@ -81,6 +82,7 @@ def test_bench_srcnn_against_torch_prints_one_table(capsys):
         assert ours > 0 and torch > 0 and ratio == pytest.approx(ours / torch, rel=0.02, abs=0.01)
 
 
+@pytest.mark.orchestration   # coarse assertions: one thread count is enough
 def test_bench_srcnn_without_peers(capsys):
     from gluon_nst.sr import bench
     assert bench.main(['--batch', '4', '--steps', '1', '--infer', '40x30', '--json']) == 0

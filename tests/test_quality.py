@@ -58,6 +58,7 @@ def shared_sets(shared):
             f'style_image={os.path.join(shared, "d2l", "autumn_oak.jpg")}']
 
 
+@pytest.mark.orchestration   # coarse assertions: one thread count is enough
 def test_a_50_step_stylisation_has_more_style_than_the_content(shared, images, weights, tmp_path):
     content, style = images
     run_dir = run(os.path.join(ROOT, 'configs', 'gatys.yaml'), tmp_path, 'gatys',

@@ -60,6 +60,7 @@ def test_keras_lbfgs_rounds(vgg_h5, d2l):
     assert all(0 < it.extra['evaluations'] <= 7 for it in its)
 
 
+@pytest.mark.orchestration   # coarse assertions: one thread count is enough
 def test_keras_lbfgs_shows_the_content(vgg_h5, d2l):
     """Issue 16: the recipe as shipped keeps the content photo.  Measured at 300x200
     after 10 evaluations: content distance 0.78 from its content start, 2.10 from the

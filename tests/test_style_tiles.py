@@ -94,6 +94,7 @@ def test_tiled_style_grams_are_the_whole_images(shared, d2l):
     assert np.linalg.norm(c - w) / np.linalg.norm(w) > 0.1        # conv5_1 needs the margin
 
 
+@pytest.mark.orchestration   # coarse assertions: one thread count is enough
 def test_a_tiled_run_lowers_the_whole_image_loss_as_a_whole_run_does(shared, d2l):
     """8 Adam steps at 384x160, whole and in three tiles; both results scored with the
     whole image's objective."""
