@@ -4,8 +4,10 @@ The style optimisers (Adam, scipy's L-BFGS-B, the device L-BFGS), the dream asce
 and the SRCNN trainer are generators of iterates; each keeps a `Keeper`: the best
 point (keep_best: the lowest loss so far), the average of the iterates (ema_decay),
 and the last point whose losses were read finite, which a `NonFiniteLoss` carries out
-of the run so that the run folder keeps it.  Points are NDArrays or numpy arrays
-(anything with `.copy()`; SRCNN passes a `snapshot` that writes its weights to disk).
+of the run so that the run folder keeps it.  Points are NDArrays or numpy arrays.
+A loop with nothing to keep but the last good point (the dream ascent, whose steps
+return fresh arrays; the SRCNN trainer, whose best weights go to disk) calls
+`check_finite` alone.
 """
 import math
 
@@ -47,30 +49,33 @@ def all_finite(*values):
     return True
 
 
-def _copy(x):
-    return None if x is None else x.copy()
+def check_finite(values, message, image=None):
+    """Raise NonFiniteLoss(message) carrying `image` unless every number in `values` is finite."""
+    if not all_finite(*values):
+        err = NonFiniteLoss(message)
+        err.image = image
+        raise err
 
 
 class Keeper:
     """An optimiser's keep-best, EMA and last good point.
 
-    keep_best: `offer(x, loss)` keeps x when its loss is the lowest yet (`snapshot(x)`
-    stores it: a copy by default); ema_decay: `advance(x)` after every step averages the
-    iterates, and the image shown is the average; `good(x)` once x's losses were read
-    finite; `check(values, message)` raises `NonFiniteLoss` with the last good image."""
+    keep_best: `offer(x, loss)` keeps a copy of x when its loss is the lowest yet;
+    ema_decay: `advance(x)` after every step averages the iterates, and the image shown
+    is the average; `good(x)` once x's losses were read finite; `check(values, message)`
+    raises `NonFiniteLoss` with the last good image."""
 
-    def __init__(self, x, keep_best=False, ema_decay=0.0, snapshot=_copy):
-        self.keep_best, self.snapshot = keep_best, snapshot
-        self.best, self.best_loss = (x.copy() if keep_best and x is not None else None,
-                                     math.inf if keep_best else None)
+    def __init__(self, x, keep_best=False, ema_decay=0.0):
+        self.keep_best = keep_best
+        self.best, self.best_loss = (x.copy(), math.inf) if keep_best else (None, None)
         self.average = ImageAverage(x, ema_decay) if ema_decay else None
-        self.last_good = _copy(x)
+        self.last_good = x.copy()
 
     def offer(self, x, loss):
-        """Keep x if `loss` (its loss) is the lowest yet; True when it was kept.  A (1,)
-        NDArray loss is compared on the device (no sync; returns None)."""
+        """Keep x if `loss` (its loss) is the lowest yet.  A (1,) NDArray loss is compared
+        on the device (no sync)."""
         if not self.keep_best:
-            return False
+            return
         if hasattr(loss, 'asnumpy'):
             from mxnet import nd
             if not hasattr(self.best_loss, 'asnumpy'):
@@ -79,11 +84,8 @@ class Keeper:
             self.best = nd.where(nd.broadcast_to(better.reshape((1,) * x.ndim), x.shape), x,
                                  self.best)
             self.best_loss = nd.minimum(self.best_loss, loss)
-            return None
-        if loss < self.best_loss:
-            self.best_loss, self.best = loss, self.snapshot(x)
-            return True
-        return False
+        elif loss < self.best_loss:
+            self.best_loss, self.best = loss, x.copy()
 
     def advance(self, x):
         """After a step (L-BFGS: an iteration) to x."""
@@ -105,5 +107,4 @@ class Keeper:
 
     def check(self, values, message):
         """Raise `failure(message)` unless every number in `values` is finite."""
-        if not all_finite(*values):
-            raise self.failure(message)
+        check_finite(values, message, self.last_good)

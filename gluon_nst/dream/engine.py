@@ -16,7 +16,7 @@ import numpy as np
 from .. import image_io, imaging, methods, runtime
 from ..errors import UserError
 from ..models import features
-from ..optim import Keeper
+from ..optim import check_finite
 from . import octaves as oct_mod
 from .schema import layers_for
 
@@ -75,12 +75,12 @@ def dream(base, oct_cfg, steps, step_fn, save_every=0):
             img = oct_mod.carry_detail(detail, bases[k])
         else:
             img = oct_mod.resize(img, size)
-        start, keeper = time.perf_counter(), Keeper(img)
+        start = time.perf_counter()
         for i in range(steps):
+            good = img                  # a step returns a new array: no copy needed
             img, value, scale = step_fn(img)
-            keeper.check((value, scale), f'octave {k + 1}: the objective became non-finite at step '
-                         f'{i}; lower step_size (the last good image was kept)')
-            keeper.good(img)
+            check_finite((value, scale), f'octave {k + 1}: the objective became non-finite at step '
+                         f'{i}; lower step_size (the last good image was kept)', good)
             last = i == steps - 1
             out = None
             if last or (save_every and (i + 1) % save_every == 0):

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..models import srcnn
-from ..optim import Keeper
+from ..optim import check_finite
 from .. import methods
 from . import data, metrics
 from .schema import label_size
@@ -274,18 +274,16 @@ def iterate(cfg, session=None, run_dir=None):
     session = session or Session(cfg)
     t = cfg['train']
     net, trainer = build_trainer(session)
-    first_epoch, best_epoch, batches_total = 1, 0, 0
-    # Best by evaluation PSNR (loss = -PSNR); the best weights live on disk (save_best).
-    keeper = Keeper(None, keep_best=True, snapshot=lambda _: None)
+    first_epoch, best, best_epoch, batches_total = 1, -float('inf'), 0, 0
     ck = session.resume
     if ck is not None:
         srcnn.load_params(net, os.path.join(ck['folder'], 'checkpoint.params'))
         trainer.load_states(os.path.join(ck['folder'], 'checkpoint.states'))
-        first_epoch, best_epoch, keeper.best_loss = ck['epoch'] + 1, ck['best_epoch'], -ck['best']
+        first_epoch, best, best_epoch = ck['epoch'] + 1, ck['best'], ck['best_epoch']
         batches_total = ck['batches_total']
         restore_best(ck['best_files'], run_dir)          # the best so far stays with the run
         np.random.seed(cfg['seed'] + ck['epoch'])        # a new shuffle, reproducible
-        save_checkpoint(run_dir, net, trainer, session, ck_state(ck['epoch'], ck['best'], best_epoch,
+        save_checkpoint(run_dir, net, trainer, session, ck_state(ck['epoch'], best, best_epoch,
                                                                  batches_total, ck['rows']))
     dataset = gluon.data.ArrayDataset(session.inputs, session.labels)
     loader = gluon.data.DataLoader(dataset, batch_size=t['batch_size'], shuffle=True,
@@ -315,19 +313,18 @@ def iterate(cfg, session=None, run_dir=None):
             epoch_patches += x.shape[0]
             if b % t['log_every'] == 0 and b != batches:
                 value = loss_sum.asscalar() / n_since
-                keeper.check((value,), non_finite(value, epoch, b))
+                check_finite((value,), non_finite(value, epoch, b))
                 yield Iterate(epoch, b, batches, lr, value, time.perf_counter() - start,
                               patches_since, index=index, epoch_patches=epoch_patches)
                 loss_sum, n_since, patches_since = mx.nd.zeros(1, ctx=session.ctx), 0, 0
                 index += 1
         value = loss_sum.asscalar() / max(n_since, 1)
-        keeper.check((value,), non_finite(value, epoch, batches))
+        check_finite((value,), non_finite(value, epoch, batches))
         seconds = time.perf_counter() - start          # training time only
         ev = evaluate(net, session.eval_set, session, keep)
-        if keeper.offer(net, -ev.mean_srcnn):
-            best_epoch = epoch
-            save_best(run_dir, net, session, epoch, ev.mean_srcnn)
-        best = -keeper.best_loss
+        if ev.mean_srcnn > best:             # the best weights go to disk, not into memory
+            best, best_epoch = ev.mean_srcnn, epoch
+            save_best(run_dir, net, session, epoch, best)
         it = Iterate(epoch, batches, batches, lr, value, seconds, patches_since, ev.mean_srcnn,
                      best, ev.mean_bicubic, image=_first_image(ev), end=True, index=index,
                      epoch_patches=epoch_patches)
