@@ -158,12 +158,12 @@ def print_peer_table(report):
     print(f'machine fp32 peak (sgemm, {report["threads"]} threads): '
           f'{report["machine_peak_gflops"]:.1f} GFLOP/s; medians of {report["rounds"]} alternating '
           f'rounds, {report["threads"]} threads each side; torch {report.get("torch_version", "?")}')
-    head = (f'{"work":<44s} {"ours s":>9s} {"torch s":>9s} {"ours/torch":>10s} '
+    head = (f'{"work":<52s} {"ours s":>9s} {"torch s":>9s} {"ours/torch":>10s} '
             f'{"ours MB":>8s} {"torch MB":>8s} {"same work":>10s}')
     print_header(head)
     for r in report['peers']:
         agree = '-' if r['agreement'] is None else f'{r["agreement"]:.0e}'
-        print(f'{r["work"]:<44s} {r["ours_s"]:9.4f} {r["torch_s"]:9.4f} {r["ratio"]:9.2f}x '
+        print(f'{r["work"]:<52s} {r["ours_s"]:9.4f} {r["torch_s"]:9.4f} {r["ratio"]:9.2f}x '
               f'{r["ours_peak_rss_mb"]:8.0f} {r["torch_peak_rss_mb"]:8.0f} {agree:>10s}')
     print('same work: relative difference of the first loss (or output) of the two sides')
 

@@ -21,6 +21,18 @@ def cpu_count():
         return os.cpu_count() or 1
 
 
+def cpu_flags():
+    """The CPU's feature flags (Linux /proc/cpuinfo); empty where unknown."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('flags'):
+                    return set(line.split(':', 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
 def thread_count(threads=0):
     """The thread count a run uses: `threads`, else OMP_NUM_THREADS if set, else every core."""
     return int(threads or int(os.environ.get('OMP_NUM_THREADS') or 0) or cpu_count())

@@ -253,6 +253,18 @@ def test_bad_config_values_are_refused(tmp_path, d2l, weights):
         load(tmp_path, d2l, weights, layer_weights=[1, 2])
     with pytest.raises(UserError, match='no spatial map'):
         load(tmp_path, d2l, weights, layers=['prob'])
+    with pytest.raises(UserError, match="'onednn': got 'yes', expected one of auto, True, False"):
+        load(tmp_path, d2l, weights, onednn='yes')
+
+
+def test_onednn_auto_follows_the_cpus_avx512(monkeypatch):
+    from gluon_nst import runtime
+    from gluon_nst.dream.schema import use_onednn
+    monkeypatch.setattr(runtime, 'cpu_flags', lambda: {'avx2', 'avx512f'})
+    assert use_onednn('auto') is True and use_onednn(False) is False
+    monkeypatch.setattr(runtime, 'cpu_flags', lambda: {'avx2'})
+    assert use_onednn('auto') is False and use_onednn(True) is True
+    assert isinstance(runtime.cpu_flags(), set)
 
 
 def test_an_image_too_small_for_the_pyramid_names_the_smallest_size(tmp_path, d2l, weights):

@@ -34,7 +34,7 @@ def measure(args, w, h, tile, margin, threads, onednn, profile=False):
                       ['--width', w, '--height', h, '--tile', tile, '--margin', margin, '--steps',
                        args.steps, '--layer', args.layer]
                       + (['--weights', args.weights] if args.weights else [])
-                      + (['--onednn'] if onednn else []) + (['--profile'] if profile else []), threads)
+                      + ['--onednn', onednn] + (['--profile'] if profile else []), threads)
 
 
 # Operator groups of a profiled step (MXNet's names; a _backward_X goes with X).
@@ -50,7 +50,7 @@ def op_group(name):
 def profile_row(args, w, h, threads, peak):
     """Where a whole-image gradient's time goes, by operator group (mx.profiler), and
     the convolutions' own GFLOP/s: the ceiling on the step's share of the peak."""
-    r = measure(args, w, h, 0, 0, threads, False, profile=True)
+    r = measure(args, w, h, 0, 0, threads, 'auto', profile=True)
     groups = {}
     for name, ms in r.get('op_ms', {}).items():
         groups[op_group(name)] = groups.get(op_group(name), 0.0) + ms
@@ -63,14 +63,15 @@ def profile_row(args, w, h, threads, peak):
 
 
 def configurations(args):
-    """(tile, margin, onednn) to measure, the whole image without oneDNN (the dream's
-    default) first: the others are compared with it."""
+    """(tile, margin, onednn) to measure, the whole image with the dream's default oneDNN
+    setting on this CPU first: the others are compared with it."""
+    from .schema import use_onednn
     sizes = [int(t) for t in args.tiles.split(',')]
-    out = [(0, 0, False)] if 0 in sizes else []
+    out = [(0, 0, 'auto')] if 0 in sizes else []
     if args.onednn:
-        out.append((0, 0, True))
+        out.append((0, 0, 'off' if use_onednn('auto') else 'on'))
     for tile in [t for t in sizes if t]:
-        out += [(tile, int(m), False) for m in args.margins.split(',')]
+        out += [(tile, int(m), 'auto') for m in args.margins.split(',')]
     return out
 
 
@@ -86,7 +87,7 @@ def run(args):
             r = measure(args, w, h, tile, margin, threads, onednn)
             gflop = 2 * r['flops'] / 1e9
             row = dict(width=w, height=h, tile_size=tile, margin=margin, steps=args.steps,
-                       onednn=onednn,
+                       onednn=r['onednn'],
                        threads=threads, median_step_s=r['median_step_s'],
                        median_grad_s=r['median_grad_s'], gflop_per_step=gflop,
                        gflops=gflop / r['median_step_s'],
@@ -94,13 +95,15 @@ def run(args):
                        crop_pixels_ratio=(crop_pixels(tiles((w, h), tile, margin)) / (w * h))
                        if tile else 1.0,
                        peak_rss_mb=r.get('peak_rss_mb', 0.0))
-            if not tile and not onednn:
+            if not tile and onednn == 'auto':
                 whole = row
             row['vs_whole'] = row['median_step_s'] / whole['median_step_s'] if whole else None
             results.append(row)
     profiles = [profile_row(args, *parse_size(s), threads, peak) for s in args.sizes.split(',')] \
         if args.profile else []
+    from .schema import use_onednn
     return dict(machine_peak_gflops=peak, threads=threads, layer=args.layer, results=results,
+                onednn_default=use_onednn('auto'),
                 profiles=profiles)
 
 
@@ -122,7 +125,8 @@ def peers(args):
                                                        threads))], args.repeats)
         agree = check_same_work('the first dream objective', runs['ours'][0]['first_objective'],
                                 runs['torch'][0]['first_objective'], SAME_RTOL)
-        rows.append(peer_row(f'step {w}x{h} ({args.layer})', runs['ours'], runs['torch'],
+        onednn = 'on' if runs['ours'][0]['onednn'] else 'off'
+        rows.append(peer_row(f'step {w}x{h} ({args.layer}), oneDNN {onednn}', runs['ours'], runs['torch'],
                              agreement=agree))
         if args.octaves:
             rows.append(peer_row(f'whole dream, {args.octaves} octaves x 10 steps', runs['ours'],
@@ -133,13 +137,15 @@ def peers(args):
 
 def print_table(report):
     print(f'machine fp32 peak (sgemm, {report["threads"]} threads): '
-          f'{report["machine_peak_gflops"]:.1f} GFLOP/s; layer {report["layer"]}, L2 objective')
+          f'{report["machine_peak_gflops"]:.1f} GFLOP/s; layer {report["layer"]}, L2 objective; '
+          f'oneDNN {"on" if report["onednn_default"] else "off"} (the dream\'s default on this CPU)')
     head = (f'{"size":>10s} {"tiles":>17s} {"step s":>8s} {"grad s":>8s} {"GFLOP/s":>8s} '
             f'{"% peak":>7s} {"vs whole":>9s} {"pixels":>7s} {"peak RSS MB":>12s}')
     print_header(head)
     for r in report['results']:
         tiles = f'{r["tile_size"]}+{r["margin"]}' if r['tile_size'] else 'whole'
-        tiles += ' oneDNN' if r['onednn'] else ''
+        if r['onednn'] != report['onednn_default']:
+            tiles += '/oneDNN-' + ('on' if r['onednn'] else 'off')
         vs = f'{r["vs_whole"]:.2f}x' if r['vs_whole'] else '-'
         print(f'{r["width"]:>5d}x{r["height"]:<4d} {tiles:>17s} {r["median_step_s"]:8.3f} '
               f'{r["median_grad_s"]:8.3f} {r["gflops"]:8.1f} {100 * r["peak_fraction"]:6.1f}% '
@@ -164,7 +170,7 @@ def main(argv=None):
     ap.add_argument('--margins', default='0,32', help='comma-separated tile margins')
     ap.add_argument('--layer', default='inception_4c/output')
     ap.add_argument('--onednn', action='store_true',
-                    help="also the whole image with MXNet's oneDNN kernels (the dream runs without)")
+                    help="also the whole image with oneDNN the other way from the dream's default here")
     ap.add_argument('--profile', action='store_true',
                     help='also profile the whole-image gradient by operator (mx.profiler)')
     ap.add_argument('--steps', type=int, default=5, help='timed steps (after 2 warm-up)')

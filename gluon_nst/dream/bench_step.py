@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from ..benchmark import emit, median_after
+from .schema import use_onednn
 
 WARMUP = 2
 # configs/dream/google_original.yaml: Google's notebook recipe.
@@ -58,7 +59,8 @@ def parser(prog):
     ap.add_argument('--steps', type=int, default=5)
     ap.add_argument('--layer', default='inception_4c/output')
     ap.add_argument('--weights', help='folder holding googlenet/')
-    ap.add_argument('--onednn', action='store_true', help="MXNet's oneDNN kernels (the dream runs without)")
+    ap.add_argument('--onednn', choices=['auto', 'on', 'off'], default='auto',
+                    help="MXNet's oneDNN kernels (auto: the dream's default on this CPU)")
     ap.add_argument('--profile', action='store_true')
     ap.add_argument('--dream', type=int, default=0, metavar='OCTAVES',
                     help="also time a whole dream of Google's recipe over this many octaves")
@@ -86,7 +88,8 @@ def run_steps(args, grad_fn, img, rng):
 
 def main(argv=None):
     args = parser('python -m gluon_nst.dream.bench_step').parse_args(argv)
-    os.environ['MXNET_MKLDNN_ENABLED'] = '1' if args.onednn else '0'     # read at MXNet's import
+    onednn = use_onednn({'on': True, 'off': False}.get(args.onednn, 'auto'))
+    os.environ['MXNET_MKLDNN_ENABLED'] = '1' if onednn else '0'     # read at MXNet's import
     os.environ['MXNET_STORAGE_FALLBACK_LOG_VERBOSE'] = '0'
     from .. import imaging, runtime
     runtime.configure_threads()                   # before MXNet is imported
@@ -111,7 +114,7 @@ def main(argv=None):
     ops = profile_ops(grad_fn, img, args.steps) if args.profile else {}
     dream_s, result = whole_dream(img, grad_fn, rng, args.dream) if args.dream else (None, img)
     emit(median_step_s=median_after(times, WARMUP), median_grad_s=median_after(grad_s, WARMUP),
-         flops=net.forward_flops((w, h)), first_objective=values[0], op_ms=ops, dream_s=dream_s,
+         flops=net.forward_flops((w, h)), first_objective=values[0], op_ms=ops, dream_s=dream_s, onednn=onednn,
          result_mean=float(result.mean()))
 
 

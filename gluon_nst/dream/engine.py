@@ -18,7 +18,7 @@ from ..errors import UserError
 from ..models import features
 from ..optim import check_finite
 from . import octaves as oct_mod
-from .schema import layers_for
+from .schema import layers_for, use_onednn
 
 # Bytes per pixel of the image's own buffers (image, gradient, octave bases, detail),
 # beside the network's pass (features.Network.bytes_per_pixel).
@@ -109,7 +109,7 @@ class Session:
         self.cfg = cfg
         self.threads = runtime.configure_threads(cfg['threads'])   # before MXNet is imported
         if 'mxnet' not in sys.modules:          # read once, at import (bench: --onednn)
-            os.environ['MXNET_MKLDNN_ENABLED'] = '1' if cfg['onednn'] else '0'
+            os.environ['MXNET_MKLDNN_ENABLED'] = '1' if use_onednn(cfg['onednn']) else '0'
             os.environ.setdefault('MXNET_STORAGE_FALLBACK_LOG_VERBOSE', '0')
         self.onednn = os.environ.get('MXNET_MKLDNN_ENABLED', '1') != '0'
         import mxnet as mx
