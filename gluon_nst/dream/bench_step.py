@@ -114,7 +114,8 @@ def main(argv=None):
     ops = profile_ops(grad_fn, img, args.steps) if args.profile else {}
     dream_s, result = whole_dream(img, grad_fn, rng, args.dream) if args.dream else (None, img)
     emit(median_step_s=median_after(times, WARMUP), median_grad_s=median_after(grad_s, WARMUP),
-         flops=net.forward_flops((w, h)), first_objective=values[0], op_ms=ops, dream_s=dream_s, onednn=onednn,
+         flops=net.forward_flops((w, h)), first_objective=values[0], op_ms=ops, dream_s=dream_s,
+         onednn=onednn,
          result_mean=float(result.mean()))
 
 
