@@ -63,8 +63,8 @@ def test_auto_strength_is_lower_for_a_loud_style_than_for_a_gentle_one(models, p
         s, kept, tried = engine.auto_strength(m, content, m.style_vector(pics[name]), own, 0.85)
         picked[name] = s
         assert kept >= 0.85 and (round(s, 4), kept) in tried
-        # The largest: every stronger strength tried lost the content.
-        assert all(k < 0.85 for t, k in tried if t > s)
+        # The largest: every stronger strength tried lost the content (tried holds it rounded).
+        assert all(k < 0.85 for t, k in tried if t > round(s, 4))
         assert len(tried) <= 1 + engine.AUTO_PASSES
     # Measured (384x256 search copy at 320): oak 0.656, coastguard 1.0.
     assert 0.4 < picked['oak'] < 0.75
@@ -83,9 +83,11 @@ def test_float_and_int8_activations_agree_within_the_measured_tolerance(models, 
     vector = models['int8'].style_vector(pics['oak'])
     a, b = (models[p].transform(x, vector) for p in ('int8', 'float'))
     diff = np.abs(a - b)
-    # Measured at 192x128: mean 0.054, max 0.43 (strength 1, the largest of 0, 0.5, 1).
-    assert 0.005 < diff.mean() < 0.08 and diff.max() < 0.6
-    assert abs(engine.content_correlation(a, x) - engine.content_correlation(b, x)) < 0.05
+    # Measured at 192x128, strength 1 (the largest of 0, 0.5, 1): mean 0.054, max 0.43 on the
+    # AVX2 EPYC; mean 0.072, max 0.49, content measures 0.053 apart on the AVX-512 (VNNI) Xeon,
+    # whose int8 kernels round differently.
+    assert 0.005 < diff.mean() < 0.1 and diff.max() < 0.6
+    assert abs(engine.content_correlation(a, x) - engine.content_correlation(b, x)) < 0.08
     assert models['float'].record['activations'] == 'float'
 
 
