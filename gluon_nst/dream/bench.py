@@ -24,6 +24,7 @@ from ..benchmark import (ENV_SHARED, alternate, check_same_work, measure_peak_gf
                          peer_row, print_header, print_peer_table, require_torch, run_module,
                          shared_folder, torch_version)
 from ..errors import UserError
+from .schema import use_onednn
 
 # The first objective of both sides agrees to this (float32; the LRN and pools differ in order).
 SAME_RTOL = 1e-4
@@ -65,7 +66,6 @@ def profile_row(args, w, h, threads, peak):
 def configurations(args):
     """(tile, margin, onednn) to measure, the whole image with the dream's default oneDNN
     setting on this CPU first: the others are compared with it."""
-    from .schema import use_onednn
     sizes = [int(t) for t in args.tiles.split(',')]
     out = [(0, 0, 'auto')] if 0 in sizes else []
     if args.onednn:
@@ -101,7 +101,6 @@ def run(args):
             results.append(row)
     profiles = [profile_row(args, *parse_size(s), threads, peak) for s in args.sizes.split(',')] \
         if args.profile else []
-    from .schema import use_onednn
     return dict(machine_peak_gflops=peak, threads=threads, layer=args.layer, results=results,
                 onednn_default=use_onednn('auto'),
                 profiles=profiles)
