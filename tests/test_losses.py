@@ -45,6 +45,23 @@ def test_book_gram_is_y_yt_over_chw():
     np.testing.assert_allclose(Gram(12.0)(nd(y)).asnumpy(), f @ f.T / 12, rtol=1e-5)
 
 
+def test_gram_gradient_matches_numpy():
+    """d sum(W * G) / dY = (W + W^T) F / norm: the inner product with Y as its own weights
+    gets both halves of the gradient."""
+    from mxnet import autograd
+    y, w = rng.randn(1, 6, 4, 5), rng.randn(6, 6)
+    x = nd(y)
+    x.attach_grad()
+    gram = Gram(12.0, channels=6)
+    gram.hybridize()
+    with autograd.record():
+        loss = (gram(x) * nd(w)).sum()
+    loss.backward()
+    f = y.reshape(6, -1)
+    np.testing.assert_allclose(x.grad.asnumpy().reshape(6, -1), (w + w.T) @ f / 12, rtol=1e-4,
+                               atol=1e-5)
+
+
 @pytest.mark.parametrize('reduction', ['mean', 'sum', 'keras'])
 def test_style_loss_matches_numpy(reduction):
     y, t = rng.randn(1, 6, 4, 5), rng.randn(1, 6, 4, 5)
@@ -53,7 +70,7 @@ def test_style_loss_matches_numpy(reduction):
     sq = (np_gram(y, norm) - target) ** 2
     pixels = 32 * 40
     ref = {'mean': sq.mean(), 'sum': sq.sum(), 'keras': sq.sum() / (4 * 9 * pixels ** 2)}[reduction]
-    loss = StyleLoss(norm, reduction, image_pixels=pixels)
+    loss = StyleLoss(norm, reduction, image_pixels=pixels, channels=6)
     loss.hybridize()
     assert loss(nd(y), nd(target)).asscalar() == pytest.approx(ref, rel=1e-4)
 

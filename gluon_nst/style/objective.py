@@ -50,7 +50,8 @@ class Objective(HybridBlock):
                 fw, fh = net.feature_size(layer, size)
                 norm = gram_normaliser(spec['gram_norm'], net.channels(layer), fh, fw)
                 for k in range(self.terms):
-                    loss = StyleLoss(norm, spec['style_reduction'], image_pixels=size[0] * size[1])
+                    loss = StyleLoss(norm, spec['style_reduction'], image_pixels=size[0] * size[1],
+                                     channels=net.channels(layer))
                     style_losses.append(Scale(loss, weight * self.blend_weights[k]
                                               if self.masked else weight))
             self.content = SumLoss([Scale(ContentLoss(spec['content_reduction']), wt)
