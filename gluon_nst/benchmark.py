@@ -168,6 +168,89 @@ def print_peer_table(report):
     print('same work: relative difference of the first loss (or output) of the two sides')
 
 
+# Operator groups of a profile, by MXNet's and PyTorch's names once stripped of
+# `_backward_`, `aten::`, `_backward` and leading underscores (a backward goes with its forward).
+OP_GROUPS = (('convolution', ('Convolution', 'convolution', 'mkldnn_convolution', 'conv2d',
+                              'slow_conv2d', 'slow_conv2d_forward')),
+             ('matmul', ('FullyConnected', 'dot', 'batch_dot', 'linalg_syrk', 'linalg_gemm2', 'mm',
+                         'addmm', 'bmm', 'matmul')),
+             ('pooling', ('Pooling', 'max_pool2d_with_indices', 'max_pool2d', 'avg_pool2d')),
+             ('relu', ('relu', 'relu_', 'Activation', 'clamp_min', 'threshold')),
+             ('concat', ('Concat', 'cat')))
+
+
+def op_group(name):
+    base = name.replace('_backward_', '').replace('aten::', '')
+    base = base[:-len('_backward')] if base.endswith('_backward') else base
+    base = base.lstrip('_')
+    return next((group for group, names in OP_GROUPS if base in names), 'other')
+
+
+def group_ops(op_ms):
+    """{operator: ms} -> {group: ms}."""
+    groups = {}
+    for name, ms in op_ms.items():
+        groups[op_group(name)] = groups.get(op_group(name), 0.0) + ms
+    return groups
+
+
+def top_ops(op_ms, n=6):
+    return sorted(op_ms.items(), key=lambda kv: -kv[1])[:n]
+
+
+def unbulk_mxnet():
+    """Time each MXNet operator on its own: bulk execution (on by default) runs a
+    hybridized graph's operators in fused segments that the profiler cannot split.
+    Call before MXNet is imported."""
+    os.environ.update(MXNET_EXEC_BULK_EXEC_TRAIN='0', MXNET_EXEC_BULK_EXEC_INFERENCE='0')
+
+
+def start_mx_profile():
+    import mxnet as mx
+    mx.nd.waitall()
+    mx.profiler.set_config(profile_imperative=True, profile_symbolic=True, aggregate_stats=True,
+                           filename=os.devnull)
+    mx.profiler.set_state('run')
+
+
+def mx_profile_ops(calls):
+    """Stop mx.profiler: its operator totals as {operator: ms per call} over `calls` calls."""
+    import mxnet as mx
+    mx.nd.waitall()
+    mx.profiler.set_state('stop')
+    ops = {}
+    for line in mx.profiler.dumps(reset=True).split('operator\n')[-1].splitlines():
+        f = line.split()
+        if len(f) == 6 and f[1].isdigit():
+            ops[f[0]] = float(f[2]) / calls
+    return ops
+
+
+def profile_entry(work, ours_ops, peer_ops=None):
+    """A profile for the report: per side, operator groups and top operators (ms per call)."""
+    entry = dict(work=work, ours=group_ops(ours_ops), ours_top=top_ops(ours_ops))
+    if peer_ops is not None:
+        entry.update(torch=group_ops(peer_ops), torch_top=top_ops(peer_ops))
+    return entry
+
+
+def print_profile(entry, unit):
+    """Where the time goes, by operator group, ours beside PyTorch's when profiled."""
+    sides = [s for s in ('ours', 'torch') if s in entry]
+    totals = {s: sum(entry[s].values()) for s in sides}
+    print(f'\nprofile, {entry["work"]}: operators\' own time, ms per {unit}')
+    print_header(f'{"group":<12s}' + ''.join(f'{s + " ms":>10s} {"%":>6s}' for s in sides))
+    groups = sorted({g for s in sides for g in entry[s]}, key=lambda g: -entry['ours'].get(g, 0))
+    for g in groups + ['total']:
+        cells = ''
+        for s in sides:
+            ms = totals[s] if g == 'total' else entry[s].get(g, 0.0)
+            cells += f'{ms:10.1f} {100 * ms / totals[s] if totals[s] else 0:5.1f}%'
+        print(f'{g:<12s}' + cells)
+    for s in sides:
+        print(f'top operators, {s}: ' + ', '.join(f'{n} {ms:.0f}' for n, ms in entry[s + '_top']))
+
+
 def torch_version():
     from importlib.metadata import version
     return version('torch')

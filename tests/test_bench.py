@@ -68,6 +68,26 @@ def test_bench_style_gatys_against_torch_lbfgs(shared, capsys):
 
 @needs_torch
 @pytest.mark.orchestration
+def test_bench_style_gatys_profile_beside_torch(shared, capsys):
+    from gluon_nst.style import bench
+    assert bench.main(['--recipe', 'gatys', '--peers', '--profile', '64x43', '--iterations', '3',
+                       '--threads', '1', '--json']) == 0
+    entry = json.loads(capsys.readouterr().out)
+    assert entry['work'].startswith('L-BFGS iteration 64x')
+    # Both sides: VGG-19's convolutions lead, Grams are matrix products, ReLUs and pools seen.
+    for side in ('ours', 'torch'):
+        groups = entry[side]
+        assert {'convolution', 'matmul', 'pooling', 'relu'} <= set(groups), (side, groups)
+        assert groups['convolution'] == max(groups.values()) and groups['matmul'] > 0
+        assert len(entry[side + '_top']) > 3
+    # Ours is printed as one table beside PyTorch's.
+    benchmark.print_profile(entry, 'iteration')
+    out = capsys.readouterr().out
+    assert 'ours ms' in out and 'torch ms' in out and out.count('top operators') == 2
+
+
+@needs_torch
+@pytest.mark.orchestration
 def test_bench_srcnn_against_torch_prints_one_table(capsys):
     from gluon_nst.sr import bench
     assert bench.main(['--peers', '--batch', '4', '--steps', '1', '--upscale', '24x16',

@@ -31,18 +31,26 @@ def test_bench_reports_every_configuration(shared, capsys):
     assert 'convolutions alone:' in profile
 
 
-def test_operator_groups():
-    assert bench.op_group('_backward_Convolution') == bench.op_group('Convolution') == 'convolution'
-    assert bench.op_group('_backward_Pooling') == 'pooling'
-    assert bench.op_group('_power_scalar') == 'other'
+def test_operator_groups_of_both_profilers():
+    from gluon_nst.benchmark import group_ops, op_group
+    assert op_group('_backward_Convolution') == op_group('Convolution') == 'convolution'
+    assert op_group('aten::convolution_backward') == op_group('aten::mkldnn_convolution') == \
+        op_group('aten::_slow_conv2d_backward') == 'convolution'
+    assert op_group('_backward_Pooling') == op_group('aten::max_pool2d_with_indices_backward') == 'pooling'
+    assert op_group('_backward_FullyConnected') == op_group('aten::mm') == 'matmul'
+    assert op_group('_backward_Activation') == op_group('aten::threshold_backward') == 'relu'
+    assert op_group('_power_scalar') == op_group('aten::avg_pool3d') == 'other'
+    assert group_ops({'Convolution': 2.0, '_backward_Convolution': 3.0, 'add_n': 1.0}) == \
+        dict(convolution=5.0, other=1.0)
 
 
 @pytest.mark.orchestration
 def test_bench_dream_against_the_same_googlenet_in_torch(googlenet_weights, capsys):
     pytest.importorskip('torch', reason='needs torch (pip install -c constraints.txt -e ".[bench]")')
     assert bench.main(['--peers', '--sizes', '96x64', '--steps', '1', '--octaves', '2', '--repeats', '1',
-                       '--threads', '1', '--weights', googlenet_weights, '--json']) == 0
-    step, whole = json.loads(capsys.readouterr().out)['peers']
+                       '--threads', '1', '--weights', googlenet_weights, '--profile', '--json']) == 0
+    report = json.loads(capsys.readouterr().out)
+    step, whole = report['peers']
     from gluon_nst.dream.schema import use_onednn
     onednn = 'on' if use_onednn('auto') else 'off'                  # the dream's default here
     assert step['work'] == f'step 96x64 (inception_4c/output), oneDNN {onednn}'
@@ -52,3 +60,9 @@ def test_bench_dream_against_the_same_googlenet_in_torch(googlenet_weights, caps
         assert row['ours_s'] > 0 and row['torch_s'] > 0
         assert row['ratio'] == pytest.approx(row['ours_s'] / row['torch_s'])
         assert row['ours_peak_rss_mb'] > 100 and row['torch_peak_rss_mb'] > 100
+    # --profile: both sides' gradients by operator group (at this size the LRN, in `other`,
+    # can cost as much as the convolutions).
+    [profile] = report['profiles']
+    for side in ('ours', 'torch'):
+        groups = profile[side]
+        assert groups['convolution'] > 0.2 * sum(groups.values()) and groups['pooling'] > 0

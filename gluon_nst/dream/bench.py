@@ -6,6 +6,7 @@ cost of tiles, and memory.
     gluon-nst bench dream --sizes 4000x3000 --tiles 1024 --margins 32 --steps 1   # tiled only
     gluon-nst bench dream --json
     gluon-nst bench dream --peers                 # step and 4-octave dream against PyTorch
+    gluon-nst bench dream --peers --profile       # + both sides' gradients by operator
 (`python scripts/bench.py dream ...` is the same.)
 
 A step is Google's make_step (jitter, gradient, normalise, clip, roll back) on
@@ -20,9 +21,10 @@ import json
 import os
 import sys
 
-from ..benchmark import (ENV_SHARED, alternate, check_same_work, measure_peak_gflops, parse_size,
-                         peer_row, print_header, print_peer_table, require_torch, run_module,
-                         shared_folder, torch_version)
+from ..benchmark import (ENV_SHARED, alternate, check_same_work, group_ops, measure_peak_gflops,
+                         parse_size, peer_row, print_header, print_peer_table, print_profile,
+                         profile_entry, require_torch, run_module, shared_folder, top_ops,
+                         torch_version)
 from ..errors import UserError
 from .schema import use_onednn
 
@@ -38,29 +40,17 @@ def measure(args, w, h, tile, margin, threads, onednn, profile=False):
                       + ['--onednn', onednn] + (['--profile'] if profile else []), threads)
 
 
-# Operator groups of a profiled step (MXNet's names; a _backward_X goes with X).
-OP_GROUPS = (('convolution', ('Convolution',)), ('pooling', ('Pooling',)),
-             ('relu', ('relu',)), ('concat', ('Concat',)))
-
-
-def op_group(name):
-    base = name.replace('_backward_', '')
-    return next((group for group, names in OP_GROUPS if base in names), 'other')
-
-
 def profile_row(args, w, h, threads, peak):
     """Where a whole-image gradient's time goes, by operator group (mx.profiler), and
     the convolutions' own GFLOP/s: the ceiling on the step's share of the peak."""
     r = measure(args, w, h, 0, 0, threads, 'auto', profile=True)
-    groups = {}
-    for name, ms in r.get('op_ms', {}).items():
-        groups[op_group(name)] = groups.get(op_group(name), 0.0) + ms
+    groups = group_ops(r['op_ms'])
     total = sum(groups.values())
     conv_s = groups.get('convolution', 0) / 1e3
     conv_gflops = 2 * r['flops'] / 1e9 / conv_s if conv_s else 0
     return dict(width=w, height=h, operator_ms=groups, operator_total_ms=total,
                 convolution_gflops=conv_gflops, convolution_peak_fraction=conv_gflops / peak,
-                top_operators=sorted(r.get('op_ms', {}).items(), key=lambda kv: -kv[1])[:8])
+                top_operators=top_ops(r['op_ms'], 8))
 
 
 def configurations(args):
@@ -115,7 +105,7 @@ def peers(args):
                         '$GLUON_NST_SHARED: the PyTorch peer reads the raw weight files')
     threads = args.threads or cpu_count()
     peak = measure_peak_gflops(threads)
-    rows = []
+    rows, profiles = [], []
     for w, h in [parse_size(s) for s in args.sizes.split(',')]:
         common = ['--width', w, '--height', h, '--steps', args.steps, '--layer', args.layer,
                   '--weights', args.weights, '--dream', args.octaves]
@@ -130,8 +120,14 @@ def peers(args):
         if args.octaves:
             rows.append(peer_row(f'whole dream, {args.octaves} octaves x 10 steps', runs['ours'],
                                  runs['torch'], key='dream_s'))
+        if args.profile:        # one more run each side, the gradients profiled
+            common[common.index('--dream') + 1] = 0
+            ours = run_module(f'{__package__}.bench_step', common + ['--profile'], threads)
+            peer = run_module('gluon_nst.peers.torch_googlenet', common + ['--profile'], threads)
+            profiles.append(profile_entry(f'gradient {w}x{h} ({args.layer}), oneDNN {onednn}',
+                                          ours['op_ms'], peer['op_ms']))
     return dict(machine_peak_gflops=peak, threads=threads, rounds=args.repeats,
-                torch_version=torch_version(), peers=rows)
+                torch_version=torch_version(), peers=rows, profiles=profiles)
 
 
 def print_table(report):
@@ -171,7 +167,8 @@ def main(argv=None):
     ap.add_argument('--onednn', action='store_true',
                     help="also the whole image with oneDNN the other way from the dream's default here")
     ap.add_argument('--profile', action='store_true',
-                    help='also profile the whole-image gradient by operator (mx.profiler)')
+                    help="also profile the whole-image gradient by operator (with --peers: PyTorch's "
+                    'profile beside ours)')
     ap.add_argument('--steps', type=int, default=5, help='timed steps (after 2 warm-up)')
     ap.add_argument('--threads', type=int, default=0, help='threads (0: all cores)')
     ap.add_argument('--weights', help='folder holding googlenet/ (default: $GLUON_NST_SHARED/weights, '
@@ -188,6 +185,8 @@ def main(argv=None):
     report = peers(args) if args.peers else run(args)
     if args.peers and not args.json:
         print_peer_table(report)
+        for entry in report['profiles']:
+            print_profile(entry, 'gradient')
         return 0
     if args.json:
         print(json.dumps(report, indent=2))

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from ..benchmark import emit, median_after
+from ..benchmark import emit, median_after, mx_profile_ops, start_mx_profile, unbulk_mxnet
 from .schema import use_onednn
 
 WARMUP = 2
@@ -32,21 +32,12 @@ def whole_dream(img, grad_fn, rng, octaves=4):
     return time.perf_counter() - t, img
 
 
-def profile_ops(grad_fn, img, steps):
-    """mx.profiler's aggregate operator table over `steps` gradients: {op: ms per gradient}."""
-    import mxnet as mx
-    mx.profiler.set_config(profile_imperative=True, profile_symbolic=True, aggregate_stats=True,
-                           filename=os.devnull)
-    mx.profiler.set_state('run')
+def profile_ops(grad_fn, img, steps, start, stop):
+    """The profiler's operator totals over `steps` gradients: {operator: ms per gradient}."""
+    started = start()
     for _ in range(steps):
         grad_fn(img)
-    mx.profiler.set_state('stop')
-    ops = {}
-    for line in mx.profiler.dumps().split('operator\n')[-1].splitlines():
-        f = line.split()
-        if len(f) == 6 and f[1].isdigit():
-            ops[f[0]] = float(f[2]) / steps
-    return ops
+    return stop(started, steps)
 
 
 def parser(prog):
@@ -91,6 +82,8 @@ def main(argv=None):
     onednn = use_onednn({'on': True, 'off': False}.get(args.onednn, 'auto'))
     os.environ['MXNET_MKLDNN_ENABLED'] = '1' if onednn else '0'     # read at MXNet's import
     os.environ['MXNET_STORAGE_FALLBACK_LOG_VERBOSE'] = '0'
+    if args.profile:
+        unbulk_mxnet()
     from .. import imaging, runtime
     runtime.configure_threads()                   # before MXNet is imported
     from ..models import features
@@ -111,7 +104,8 @@ def main(argv=None):
         return v, net.to_pixels(g)
 
     times, values, img = run_steps(args, grad_fn, img, rng)
-    ops = profile_ops(grad_fn, img, args.steps) if args.profile else {}
+    ops = profile_ops(grad_fn, img, args.steps, start_mx_profile,
+                      lambda _, calls: mx_profile_ops(calls)) if args.profile else {}
     dream_s, result = whole_dream(img, grad_fn, rng, args.dream) if args.dream else (None, img)
     emit(median_step_s=median_after(times, WARMUP), median_grad_s=median_after(grad_s, WARMUP),
          flops=net.forward_flops((w, h)), first_objective=values[0], op_ms=ops, dream_s=dream_s,

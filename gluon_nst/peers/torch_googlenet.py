@@ -9,9 +9,9 @@ import time
 
 import numpy as np
 
-from ..dream.bench_step import WARMUP, parser, random_image, run_steps, whole_dream
+from ..dream.bench_step import WARMUP, parser, profile_ops, random_image, run_steps, whole_dream
 from ..models import googlenet as gn
-from .common import emit, median_after, setup_torch
+from .common import emit, median_after, setup_torch, start_torch_profile, torch_profile_ops
 
 
 def build(torch, weights_folder, layer):
@@ -71,9 +71,11 @@ def main(argv=None):
         return loss.item(), np.ascontiguousarray(x.grad.numpy()[0].transpose(1, 2, 0)[..., ::-1])
 
     times, values, img = run_steps(args, grad_fn, img, rng)
+    ops = profile_ops(grad_fn, img, args.steps, start_torch_profile,
+                      torch_profile_ops) if args.profile else {}
     dream_s, result = whole_dream(img, grad_fn, rng, args.dream) if args.dream else (None, img)
     emit(median_step_s=median_after(times, WARMUP), median_grad_s=median_after(grad_s, WARMUP),
-         first_objective=values[0], dream_s=dream_s, result_mean=float(result.mean()))
+         first_objective=values[0], dream_s=dream_s, result_mean=float(result.mean()), op_ms=ops)
 
 
 if __name__ == '__main__':

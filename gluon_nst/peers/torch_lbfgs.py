@@ -7,7 +7,7 @@ on the inputs that gluon_nst.style.bench_lbfgs saved (--inputs).
 import argparse
 import time
 
-from .common import emit, median_after, setup_torch
+from .common import emit, median_after, setup_torch, start_torch_profile, torch_profile_ops
 
 # VGG-19 `features` up to relu5_1 (index 29): conv channels, 'M' a 2x2 max pool.
 CFG = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512]
@@ -87,6 +87,8 @@ def main(argv=None):
     ap.add_argument('--inputs', required=True, help='.npz from gluon_nst.style.bench_lbfgs')
     ap.add_argument('--vgg19-h5', required=True)
     ap.add_argument('--iterations', type=int, default=10)
+    ap.add_argument('--profile', action='store_true',
+                    help='emit op_ms: torch.profiler per iteration, from the second on')
     args = ap.parse_args(argv)
     torch = setup_torch()
     import numpy as np
@@ -109,12 +111,17 @@ def main(argv=None):
         loss.backward()
         return loss
 
-    for _ in range(args.iterations):
+    prof, op_ms = None, {}
+    for i in range(args.iterations):
+        if args.profile and i == 1:
+            prof = start_torch_profile()
         losses.append(float(opt.step(closure)))
         seconds.append(time.perf_counter() - start)
+    if prof:
+        op_ms = torch_profile_ops(prof, args.iterations - 1)
     steps = [b - a for a, b in zip([0.0] + seconds, seconds)]
     emit(first_loss=losses[0], losses=losses, seconds=seconds, median_step_s=median_after(steps, 2),
-         threads=torch.get_num_threads())
+         threads=torch.get_num_threads(), op_ms=op_ms)
 
 
 if __name__ == '__main__':

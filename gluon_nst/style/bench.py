@@ -4,7 +4,8 @@
     gluon-nst bench style --peers                   # + the book's MXNet loop and PyTorch
     gluon-nst bench style --recipe gatys --peers    # gatys.yaml's L-BFGS at 512 px vs torch.optim.LBFGS
     gluon-nst bench style --scaling                 # step time against pixel count (plot)
-    gluon-nst bench style --profile 300x200         # where the time goes (mx.profiler)
+    gluon-nst bench style --profile 300x200         # where the time goes, by operator
+    gluon-nst bench style --recipe gatys --profile 512x341 --peers   # ours beside PyTorch's
     gluon-nst bench style --json                    # machine-readable
 (`python scripts/bench.py ...` is the same.)  Images, weights and the D2L peers come
 from $GLUON_NST_SHARED (d2l/, weights/, bench/) unless --content, --style, --weights
@@ -25,9 +26,9 @@ import statistics
 import sys
 import tempfile
 
-from ..benchmark import (print_header, alternate, check_same_work, measure_peak_gflops, parse_size, peer_row,
-                         print_peer_table, require_torch, run_command, run_module, shared_folder,
-                         torch_version)
+from ..benchmark import (alternate, check_same_work, measure_peak_gflops, parse_size, peer_row,
+                         print_header, print_peer_table, print_profile, profile_entry, require_torch,
+                         run_command, run_module, shared_folder, torch_version)
 from ..errors import UserError
 
 # Conv layers of VGG-19 up to conv5_1 (the book's deepest layer): (in, out, pool level).
@@ -101,13 +102,17 @@ def time_to_loss(seconds, losses, target):
     return next((s for s, v in zip(seconds, losses) if v <= target), None)
 
 
+def vgg19_h5(args):
+    return args.weights if args.weights.endswith('.h5') else os.path.join(args.weights, VGG_H5)
+
+
 def gatys(args):
     """gatys.yaml's L-BFGS iteration and time to a loss, ours against torch.optim.LBFGS."""
     from gluon_nst.runtime import cpu_count
     require_torch()
     threads = args.threads or cpu_count()
     peak = measure_peak_gflops(threads)
-    h5 = args.weights if args.weights.endswith('.h5') else os.path.join(args.weights, VGG_H5)
+    h5 = vgg19_h5(args)
     with tempfile.TemporaryDirectory() as tmp:
         saved = os.path.join(tmp, 'inputs.npz')
         common = ['--iterations', args.iterations]
@@ -133,6 +138,29 @@ def gatys(args):
     return dict(machine_peak_gflops=peak, threads=threads, rounds=args.repeats,
                 torch_version=torch_version(), peers=rows,
                 final_loss=dict(ours=ours[0]['losses'][-1], torch=peer[0]['losses'][-1]))
+
+
+def profile(args, w, h):
+    """Where a step's (d2l) or an L-BFGS iteration's (gatys) time goes, by operator; with
+    --peers (gatys), PyTorch's own profile of the same iteration beside ours."""
+    from gluon_nst.runtime import cpu_count
+    threads = args.threads or cpu_count()
+    if args.recipe == 'd2l':
+        r = run_module(f'{__package__}.bench_adam', adam_args(args, w, h, profile=True), threads)
+        return profile_entry(f'D2L Adam step {w}x{h}', r['op_ms'])
+    if args.peers:
+        require_torch()
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = os.path.join(tmp, 'inputs.npz')
+        r = run_module(f'{__package__}.bench_lbfgs',
+                       ['--content', args.content, '--style', args.style, '--weights', args.weights,
+                        '--longest-side', max(w, h), '--iterations', args.iterations, '--profile',
+                        '--save-inputs', saved], threads)
+        peer = run_module('gluon_nst.peers.torch_lbfgs',
+                          ['--inputs', saved, '--vgg19-h5', vgg19_h5(args), '--iterations',
+                           args.iterations, '--profile'], threads)['op_ms'] if args.peers else None
+    return profile_entry(f'L-BFGS iteration {r["width"]}x{r["height"]} (gatys.yaml), {threads} threads',
+                         r['op_ms'], peer)
 
 
 def print_table(report):
@@ -202,25 +230,21 @@ def main(argv=None):
                     help="also run the peers (d2l: the book's loop and PyTorch; gatys: PyTorch)")
     ap.add_argument('--scaling', action='store_true', help='step time and memory against pixels')
     ap.add_argument('--plot', help='scaling plot path (default bench_scaling.png)')
-    ap.add_argument('--profile', metavar='WxH', help='print mx.profiler aggregate stats for one size')
+    ap.add_argument('--profile', metavar='WxH',
+                    help='where the time goes at one size, by operator (with --recipe gatys --peers: '
+                    "PyTorch's profile beside ours)")
     ap.add_argument('--content', help='content image (default: $GLUON_NST_SHARED/d2l/rainier.jpg)')
     ap.add_argument('--style', help='style image (default: $GLUON_NST_SHARED/d2l/autumn_oak.jpg)')
     ap.add_argument('--weights', help='weights file or folder (default: $GLUON_NST_SHARED/weights)')
     ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
     args = ap.parse_args(argv)
     inputs(args)
-    from gluon_nst.runtime import cpu_count
     if args.profile:
-        w, h = parse_size(args.profile)
-        if args.recipe == 'gatys':
-            r = run_module(f'{__package__}.bench_lbfgs',
-                           ['--content', args.content, '--style', args.style, '--weights', args.weights,
-                            '--longest-side', max(w, h), '--iterations', args.iterations, '--profile'],
-                           args.threads or cpu_count())
+        report = profile(args, *parse_size(args.profile))
+        if args.json:
+            print(json.dumps(report, indent=2))
         else:
-            r = run_module(f'{__package__}.bench_adam', adam_args(args, w, h, profile=True),
-                           args.threads or cpu_count())
-        print(r['text'])
+            print_profile(report, 'iteration' if args.recipe == 'gatys' else 'step')
         return 0
     if args.recipe == 'gatys':
         if not args.peers:

@@ -5,7 +5,7 @@ Adam loop, reading the losses every step as the peers do; emits the median step.
 import argparse
 import os
 
-from ..benchmark import emit, median_after
+from ..benchmark import emit, median_after, mx_profile_ops, start_mx_profile, unbulk_mxnet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 D2L_CONFIG = os.path.join(ROOT, 'configs', 'rainier.yaml')
@@ -19,7 +19,7 @@ def parser(prog, config):
     ap.add_argument('--content', required=True)
     ap.add_argument('--style', required=True)
     ap.add_argument('--weights', help='weights file or folder (default: the usual lookup)')
-    ap.add_argument('--profile', action='store_true', help='print mx.profiler aggregate stats')
+    ap.add_argument('--profile', action='store_true', help='emit op_ms: mx.profiler per step from the second')
     return ap
 
 
@@ -30,6 +30,8 @@ def main(argv=None):
     ap.add_argument('--steps', type=int, default=10, help='timed steps (after 2 warm-up)')
     args = ap.parse_args(argv)
     from .. import runtime
+    if args.profile:
+        unbulk_mxnet()
     runtime.configure_threads()                   # before MXNet is imported
     from .. import config, image_io
     from . import engine
@@ -46,22 +48,17 @@ def main(argv=None):
     c = image_io.preprocess(s.content, st.shape, s.convention, s.ctx)
     t = obj.targets(c, image_io.preprocess(s.style, st.shape, s.convention, s.ctx))
     compile_objective(obj)
-    times, last, first_loss = [], 0.0, None
+    times, last, first_loss, op_ms = [], 0.0, None, {}
     for it in adam_stage(obj, t, c, st, cfg['optimizer'], sync_every=1):
         times.append(it.seconds - last)
         last = it.seconds
         first_loss = it.total if first_loss is None else first_loss
-        if args.profile and it.step == 1:
-            import mxnet as mx
-            mx.profiler.set_config(profile_all=True, aggregate_stats=True, filename=os.devnull)
-            mx.profiler.set_state('run')
-    if args.profile:
-        import mxnet as mx
-        mx.nd.waitall()
-        mx.profiler.set_state('stop')
-        print(mx.profiler.dumps(reset=True))
+        if args.profile and len(times) == 1:
+            start_mx_profile()
+    if args.profile and len(times) > 1:
+        op_ms = mx_profile_ops(len(times) - 1)
     emit(median_step_s=median_after(times, WARMUP), first_loss=first_loss, threads=s.threads,
-         width=args.width, height=args.height)
+         width=args.width, height=args.height, op_ms=op_ms)
 
 
 if __name__ == '__main__':

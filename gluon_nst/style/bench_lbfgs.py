@@ -10,7 +10,7 @@ weights per layer.
 import os
 import time
 
-from ..benchmark import emit, median_after
+from ..benchmark import emit, median_after, mx_profile_ops, start_mx_profile, unbulk_mxnet
 from .bench_adam import parser
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -60,33 +60,28 @@ def main(argv=None):
     ap.add_argument('--save-inputs', help='write the peer\'s inputs (.npz) here')
     args = ap.parse_args(argv)
     from .. import runtime
+    if args.profile:
+        unbulk_mxnet()
     runtime.configure_threads()                   # before MXNet is imported
     from .engine import Session, iterate
     cfg = load_config(args)
     session = Session(cfg)
     if args.save_inputs:
         peer_inputs(session, args.save_inputs)
-    profiling = False
-    seconds, losses = [], []
+    seconds, losses, op_ms = [], [], {}
     start = time.perf_counter()
     for it in iterate(cfg, session):
         seconds.append(time.perf_counter() - start)
         losses.append(it.total)
-        if args.profile and it.step == 1:
-            import mxnet as mx
-            mx.profiler.set_config(profile_all=True, aggregate_stats=True, filename=os.devnull)
-            mx.profiler.set_state('run')
-            profiling = True
-    if profiling:
-        import mxnet as mx
-        mx.nd.waitall()
-        mx.profiler.set_state('stop')
-        print(mx.profiler.dumps(reset=True))
+        if args.profile and len(losses) == 1:
+            start_mx_profile()
+    if args.profile and len(losses) > 1:     # per iteration, from the second on (as the peer's)
+        op_ms = mx_profile_ops(len(losses) - 1)
     # Iteration i's time: from the end of iteration i-1 (the first also evaluates the start).
     steps = [b - a for a, b in zip([0.0] + seconds, seconds)]
     emit(first_loss=losses[0], losses=losses, seconds=seconds,
          median_step_s=median_after(steps[:-1], 2), threads=session.threads,
-         width=session.stages[0].width, height=session.stages[0].height)
+         width=session.stages[0].width, height=session.stages[0].height, op_ms=op_ms)
 
 
 if __name__ == '__main__':
