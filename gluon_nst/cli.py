@@ -116,7 +116,11 @@ def main_bench(argv=None, prog='gluon-nst bench'):
 
     from . import methods
     argv = list(sys.argv[1:] if argv is None else argv)
-    method = argv.pop(0) if argv and not argv[0].startswith('-') else 'style'
+    method = argv.pop(0) if argv and not argv[0].startswith('-') else None
+    if method is None and {'-h', '--help'} & set(argv):
+        print(f'{prog} [{"|".join(methods.PACKAGES)}] [options]: a method\'s benchmark (default '
+              f'style; `{prog} METHOD --help` for its options). The style options:\n')
+    method = method or 'style'
     try:
         methods.get(method)
         module = importlib.import_module(f'{__package__}.{methods.PACKAGES[method]}.bench')

@@ -52,3 +52,17 @@ def test_a_mistyped_command_gets_a_suggestion(capsys, typo, near):
 def test_an_unknown_command_lists_the_commands(capsys):
     err = one_line_error(capsys, cli.main(['xyz']))
     assert 'commands: train, sweep, compare, bench, upscale, quality' in err
+
+
+def test_bench_help_names_every_method_before_the_style_options(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(['bench', '--help'])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith('gluon-nst bench [style|fast|srcnn|dream] [options]')
+    assert 'usage: gluon-nst bench style' in out
+
+
+def test_bench_of_an_unknown_method_lists_the_methods(capsys):
+    err = one_line_error(capsys, cli.main(['bench', 'sr']))
+    assert "unknown method 'sr'" in err and 'srcnn' in err
