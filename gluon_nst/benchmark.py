@@ -31,6 +31,17 @@ def parse_size(text):
         raise UserError(f'size {text!r}: write WIDTHxHEIGHT, e.g. 1024x768') from None
 
 
+def threads_text(n):
+    return f'{n} thread' + ('' if n == 1 else 's')
+
+
+def require_at_least(minimum, **counts):
+    """One-line error for a count option below what a measurement needs."""
+    for name, value in counts.items():
+        if value < minimum:
+            raise UserError(f'--{name.replace("_", "-")} {value}: give at least {minimum}')
+
+
 def emit(**figures):
     """Print a measurement's figures for run_module (one JSON line)."""
     print(RESULT_PREFIX + json.dumps(figures), flush=True)
@@ -101,12 +112,13 @@ def alternate(programs, rounds):
     return out
 
 
-def shared_folder(what):
-    """$GLUON_NST_SHARED (the shared data folder), checked to hold `what`."""
+def shared_folder(what, options='the file options'):
+    """$GLUON_NST_SHARED (the shared data folder), checked to hold `what`; `options` name
+    the command-line options that make it unnecessary."""
     root = os.environ.get(ENV_SHARED)
     if not root:
         raise UserError(f'{what}: set ${ENV_SHARED} to the shared data folder (it holds bench/, '
-                        'weights/ and d2l/), or pass the file options')
+                        f'weights/ and d2l/), or pass {options}')
     if not os.path.isdir(root):
         raise UserError(f'${ENV_SHARED}={root} is not a folder: point it at the shared data folder')
     return root
@@ -155,9 +167,10 @@ def print_header(head):
 
 def print_peer_table(report):
     """The table of `--peers`: ours, PyTorch's, the ratio and both peak memories."""
-    print(f'machine fp32 peak (sgemm, {report["threads"]} threads): '
-          f'{report["machine_peak_gflops"]:.1f} GFLOP/s; medians of {report["rounds"]} alternating '
-          f'rounds, {report["threads"]} threads each side; torch {report.get("torch_version", "?")}')
+    threads = threads_text(report['threads'])
+    print(f'machine fp32 peak (sgemm, {threads}): {report["machine_peak_gflops"]:.1f} GFLOP/s; '
+          f'medians of {report["rounds"]} alternating rounds, {threads} each side; '
+          f'torch {report.get("torch_version", "?")}')
     head = (f'{"work":<52s} {"ours s":>9s} {"torch s":>9s} {"ours/torch":>10s} '
             f'{"ours MB":>8s} {"torch MB":>8s} {"same work":>10s}')
     print_header(head)

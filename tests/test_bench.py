@@ -70,7 +70,7 @@ def test_bench_style_gatys_against_torch_lbfgs(shared, capsys):
 @pytest.mark.orchestration
 def test_bench_style_gatys_profile_beside_torch(shared, capsys):
     from gluon_nst.style import bench
-    assert bench.main(['--recipe', 'gatys', '--peers', '--profile', '64x43', '--iterations', '3',
+    assert bench.main(['--recipe', 'gatys', '--peers', '--profile', '64x43', '--iterations', '4',
                        '--threads', '1', '--json']) == 0
     entry = json.loads(capsys.readouterr().out)
     assert entry['work'].startswith('L-BFGS iteration 64x')
@@ -91,9 +91,9 @@ def test_bench_style_gatys_profile_beside_torch(shared, capsys):
 def test_bench_srcnn_against_torch_prints_one_table(capsys):
     from gluon_nst.sr import bench
     assert bench.main(['--peers', '--batch', '4', '--steps', '1', '--upscale', '24x16',
-                       '--upscale-steps', '1', '--repeats', '1']) == 0
+                       '--upscale-steps', '1', '--repeats', '1', '--threads', '1']) == 0
     out = capsys.readouterr().out
-    assert 'machine fp32 peak (sgemm, 1 threads)' in out
+    assert 'machine fp32 peak (sgemm, 1 thread): ' in out and '1 thread each side' in out
     lines = [line for line in out.splitlines() if line.startswith(('train step', 'upscale'))]
     assert [line.split()[0] for line in lines[:2]] == ['train', 'upscale']
     for line in lines[:2]:
@@ -121,3 +121,13 @@ def test_the_bench_modules_are_real_modules():
                 with open(os.path.join(dirpath, name)) as f:
                     text = f.read()
                 assert "r'''" not in text and "'-c'" not in text, os.path.join(dirpath, name)
+
+
+def test_counts_too_small_to_measure_get_one_line(capsys):
+    from gluon_nst import cli
+    for argv, message in ((['style', '--steps', '0'], '--steps 0: give at least 1'),
+                          (['style', '--recipe', 'gatys', '--peers', '--iterations', '2'],
+                           '--iterations 2: give at least 4'),
+                          (['srcnn', '--repeats', '0'], '--repeats 0: give at least 1')):
+        assert cli.main_bench(argv) == 2
+        assert capsys.readouterr().err == f'error: {message}\n'

@@ -15,7 +15,7 @@ def test_bench_reports_every_configuration(shared, capsys):
     assert bench.main(['--sizes', '128x96', '--tiles', '0,64', '--margins', '0,16', '--steps', '1',
                        '--threads', '1', '--weights', weights, '--profile']) == 0
     out = capsys.readouterr().out
-    assert 'machine fp32 peak (sgemm, 1 threads)' in out
+    assert 'machine fp32 peak (sgemm, 1 thread): ' in out
     rows = [line.split() for line in out.splitlines() if line.lstrip().startswith('128x96')]
     assert [r[1] for r in rows] == ['whole', '64+0', '64+16']
     for r in rows:

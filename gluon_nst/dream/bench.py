@@ -23,8 +23,8 @@ import sys
 
 from ..benchmark import (ENV_SHARED, alternate, check_same_work, group_ops, measure_peak_gflops,
                          parse_size, peer_row, print_header, print_peer_table, print_profile,
-                         profile_entry, require_torch, run_module, shared_folder, top_ops,
-                         torch_version)
+                         profile_entry, require_at_least, require_torch, run_module, shared_folder,
+                         threads_text, top_ops, torch_version)
 from ..errors import UserError
 from .schema import use_onednn
 
@@ -124,14 +124,14 @@ def peers(args):
             common[common.index('--dream') + 1] = 0
             ours = run_module(f'{__package__}.bench_step', common + ['--profile'], threads)
             peer = run_module('gluon_nst.peers.torch_googlenet', common + ['--profile'], threads)
-            profiles.append(profile_entry(f'gradient {w}x{h} ({args.layer}), oneDNN {onednn}',
-                                          ours['op_ms'], peer['op_ms']))
+            profiles.append(profile_entry(f'gradient {w}x{h} ({args.layer}), oneDNN {onednn}, '
+                                          f'{threads_text(threads)}', ours['op_ms'], peer['op_ms']))
     return dict(machine_peak_gflops=peak, threads=threads, rounds=args.repeats,
                 torch_version=torch_version(), peers=rows, profiles=profiles)
 
 
 def print_table(report):
-    print(f'machine fp32 peak (sgemm, {report["threads"]} threads): '
+    print(f'machine fp32 peak (sgemm, {threads_text(report["threads"])}): '
           f'{report["machine_peak_gflops"]:.1f} GFLOP/s; layer {report["layer"]}, L2 objective; '
           f'oneDNN {"on" if report["onednn_default"] else "off"} (the dream\'s default on this CPU)')
     head = (f'{"size":>10s} {"tiles":>17s} {"step s":>8s} {"grad s":>8s} {"GFLOP/s":>8s} '
@@ -158,7 +158,8 @@ def print_table(report):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog='gluon-nst bench dream',
-                                 description='Benchmark a DeepDream step (GoogLeNet).')
+                                 description='Benchmark a DeepDream step (GoogLeNet).',
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument('--sizes', default='1024x768', help='comma-separated WxH')
     ap.add_argument('--tiles', default='0,512', help='comma-separated tile sizes (0: the whole image, '
                     'what the others are compared with)')
@@ -180,8 +181,9 @@ def main(argv=None):
     ap.add_argument('--repeats', type=int, default=3, help='--peers: alternating rounds')
     ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
     args = ap.parse_args(argv)
+    require_at_least(1, steps=args.steps, repeats=args.repeats)
     if args.weights is None and os.environ.get(ENV_SHARED):
-        args.weights = os.path.join(shared_folder('bench dream'), 'weights')
+        args.weights = os.path.join(shared_folder('bench dream', '--weights'), 'weights')
     report = peers(args) if args.peers else run(args)
     if args.peers and not args.json:
         print_peer_table(report)

@@ -1,7 +1,6 @@
-"""Benchmark SRCNN training and inference against the machine's sgemm peak, and
-side by side with PyTorch.
+"""Benchmark SRCNN training and inference: against the machine's sgemm peak, or side by side with PyTorch.
 
-    gluon-nst bench srcnn                       # training step, batch 64 and 128, 1 thread
+    gluon-nst bench srcnn                       # training step, batch 64 and 128, every core
     gluon-nst bench srcnn --threads 2 --batch 64 --kernels 9-5-5
     gluon-nst bench srcnn --infer 512x512       # whole-image network pass
     gluon-nst bench srcnn --peers               # 9-5-5 at batch 128 and a 1024x768 x3 upscale
@@ -18,7 +17,8 @@ import argparse
 import json
 
 from ..benchmark import (alternate, check_same_work, measure_peak_gflops, parse_size, peer_row,
-                         print_peer_table, require_torch, run_module, torch_version)
+                         print_peer_table, require_at_least, require_torch, run_module,
+                         threads_text, torch_version)
 
 OURS, PEER = f'{__package__}.bench_step', 'gluon_nst.peers.torch_srcnn'
 PAPER_BATCH = 128
@@ -78,21 +78,25 @@ def peers(a, threads, peak):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog='gluon-nst bench srcnn', description=__doc__.split('\n')[0])
-    ap.add_argument('--threads', type=int, default=1)
+    ap = argparse.ArgumentParser(prog='gluon-nst bench srcnn', description=__doc__.split('\n')[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument('--threads', type=int, default=0, help='threads (0: every core)')
     ap.add_argument('--batch', type=int, action='append',
                     help='batch sizes (default 64, 128; with --peers the paper\'s 128)')
     ap.add_argument('--kernels', default=None, help='default 9-1-5; with --peers 9-5-5')
     ap.add_argument('--size', type=int, default=33, help='training sub-image side')
-    ap.add_argument('--steps', type=int, default=20)
+    ap.add_argument('--steps', type=int, default=20, help='timed training steps')
     ap.add_argument('--infer', help='also time a whole-image network pass at WxH (e.g. 512x512)')
     ap.add_argument('--peers', action='store_true', help='side by side with PyTorch')
     ap.add_argument('--upscale', default='1024x768',
                     help="--peers: the input size of the x3 upscale ('none' to skip)")
     ap.add_argument('--upscale-steps', type=int, default=3, help='timed upscale passes')
     ap.add_argument('--repeats', type=int, default=3, help='--peers: alternating rounds')
-    ap.add_argument('--json', action='store_true')
+    ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
     a = ap.parse_args(argv)
+    require_at_least(1, steps=a.steps, upscale_steps=a.upscale_steps, repeats=a.repeats)
+    from ..runtime import cpu_count
+    a.threads = a.threads or cpu_count()
     a.kernels = a.kernels or ('9-5-5' if a.peers else '9-1-5')
     kernels = [int(k) for k in a.kernels.split('-')]
     out = a.size - sum(k - 1 for k in kernels)
@@ -130,7 +134,7 @@ def main(argv=None):
     if a.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f'machine fp32 peak (sgemm, {a.threads} threads): {peak:.1f} GFLOP/s; SRCNN {a.kernels}')
+    print(f'machine fp32 peak (sgemm, {threads_text(a.threads)}): {peak:.1f} GFLOP/s; SRCNN {a.kernels}')
     for r in results:
         what = (f'train batch {r["batch"]:4d}: {r["step_s"] * 1e3:8.1f} ms/step '
                 f'{r["patches_per_s"]:8.0f} sub-images/s' if r['kind'] == 'train' else

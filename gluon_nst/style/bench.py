@@ -27,8 +27,9 @@ import sys
 import tempfile
 
 from ..benchmark import (alternate, check_same_work, measure_peak_gflops, parse_size, peer_row,
-                         print_header, print_peer_table, print_profile, profile_entry, require_torch,
-                         run_command, run_module, shared_folder, torch_version)
+                         print_header, print_peer_table, print_profile, profile_entry, require_at_least,
+                         require_torch, run_command, run_module, shared_folder, threads_text,
+                         torch_version)
 from ..errors import UserError
 
 # Conv layers of VGG-19 up to conv5_1 (the book's deepest layer): (in, out, pool level).
@@ -51,8 +52,8 @@ def step_gflop(w, h):
 def inputs(args):
     """content, style and weights: the options, else from $GLUON_NST_SHARED."""
     def pick(value, *parts):
-        return value or os.path.join(shared_folder('bench style: the content, style and weights'),
-                                     *parts)
+        return value or os.path.join(shared_folder('bench style: the content, style and weights',
+                                                   '--content, --style and --weights'), *parts)
     args.content = pick(args.content, 'd2l', 'rainier.jpg')
     args.style = pick(args.style, 'd2l', 'autumn_oak.jpg')
     args.weights = pick(args.weights, 'weights')
@@ -147,7 +148,7 @@ def profile(args, w, h):
     threads = args.threads or cpu_count()
     if args.recipe == 'd2l':
         r = run_module(f'{__package__}.bench_adam', adam_args(args, w, h, profile=True), threads)
-        return profile_entry(f'D2L Adam step {w}x{h}', r['op_ms'])
+        return profile_entry(f'D2L Adam step {w}x{h}, {threads_text(threads)}', r['op_ms'])
     if args.peers:
         require_torch()
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,12 +160,12 @@ def profile(args, w, h):
         peer = run_module('gluon_nst.peers.torch_lbfgs',
                           ['--inputs', saved, '--vgg19-h5', vgg19_h5(args), '--iterations',
                            args.iterations, '--profile'], threads)['op_ms'] if args.peers else None
-    return profile_entry(f'L-BFGS iteration {r["width"]}x{r["height"]} (gatys.yaml), {threads} threads',
-                         r['op_ms'], peer)
+    return profile_entry(f'L-BFGS iteration {r["width"]}x{r["height"]} (gatys.yaml), '
+                         f'{threads_text(threads)}', r['op_ms'], peer)
 
 
 def print_table(report):
-    print(f'machine fp32 peak (sgemm, {report["threads"]} threads): '
+    print(f'machine fp32 peak (sgemm, {threads_text(report["threads"])}): '
           f'{report["machine_peak_gflops"]:.1f} GFLOP/s')
     head = f'{"size":>10s} {"program":>11s} {"step s":>8s} {"vs book":>8s} {"vs torch":>9s} ' \
            f'{"GFLOP/s":>8s} {"% peak":>7s} {"peak RSS MB":>12s}'
@@ -217,7 +218,8 @@ def scaling(args):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog='gluon-nst bench style',
-                                 description='Benchmark the style-transfer step.')
+                                 description='Benchmark the style-transfer step.',
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument('--recipe', choices=('d2l', 'gatys'), default='d2l',
                     help="d2l: rainier.yaml's Adam step; gatys: gatys.yaml's L-BFGS iteration")
     ap.add_argument('--sizes', default='300x200,1200x800', help='comma-separated WxH (d2l)')
@@ -238,6 +240,10 @@ def main(argv=None):
     ap.add_argument('--weights', help='weights file or folder (default: $GLUON_NST_SHARED/weights)')
     ap.add_argument('--json', action='store_true', help='print JSON instead of a table')
     args = ap.parse_args(argv)
+    # Two warm-up steps (or iterations), then timed ones; an L-BFGS run's last iteration
+    # evaluates nothing.
+    require_at_least(1, steps=args.steps, repeats=args.repeats)
+    require_at_least(4, iterations=args.iterations)
     inputs(args)
     if args.profile:
         report = profile(args, *parse_size(args.profile))

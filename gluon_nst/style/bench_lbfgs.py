@@ -73,10 +73,14 @@ def main(argv=None):
     for it in iterate(cfg, session):
         seconds.append(time.perf_counter() - start)
         losses.append(it.total)
+        evaluations = it.extra['evaluations']
         if args.profile and len(losses) == 1:
             start_mx_profile()
-    if args.profile and len(losses) > 1:     # per iteration, from the second on (as the peer's)
-        op_ms = mx_profile_ops(len(losses) - 1)
+            profiled_from = evaluations
+    # Per evaluation (one an iteration with jcj's settings), from the second iteration on, as the
+    # peer's; the first iteration also evaluates the start, the last evaluates nothing.
+    if args.profile and len(losses) > 1:
+        op_ms = mx_profile_ops(evaluations - profiled_from) if evaluations > profiled_from else {}
     # Iteration i's time: from the end of iteration i-1 (the first also evaluates the start).
     steps = [b - a for a, b in zip([0.0] + seconds, seconds)]
     emit(first_loss=losses[0], losses=losses, seconds=seconds,
